@@ -1,0 +1,131 @@
+"""The customer list's filters, shared by the list page and saved segments.
+
+Filters are kept as plain query parameters so a saved segment is re-evaluated
+against today's data each time it is opened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import F, QuerySet
+
+from .models import Customer, CustomerQuerySet, Tag
+
+# Each sort key maps to an ORDER BY that one index of Customer serves.
+SORTS: dict[str, tuple[str, list]] = {
+    "name": ("Name A–Z", ["last_name", "first_name", "id"]),
+    "-name": ("Name Z–A", ["-last_name", "-first_name", "-id"]),
+    "-last_contact": (
+        "Last contact, recent first",
+        [F("last_contact_at").desc(nulls_last=True), F("id").desc()],
+    ),
+    "last_contact": ("Last contact, longest ago first", ["last_contact_at", "id"]),
+    "-last_purchase": (
+        "Last purchase, recent first",
+        [F("last_purchase_at").desc(nulls_last=True), F("id").desc()],
+    ),
+    "last_purchase": ("Last purchase, longest ago first", ["last_purchase_at", "id"]),
+    "-total_spent": ("Total spent, highest first", ["-total_spent", "-id"]),
+    "total_spent": ("Total spent, lowest first", ["total_spent", "id"]),
+    "-created": ("Newest customers first", ["-created_at", "-id"]),
+    "created": ("Oldest customers first", ["created_at", "id"]),
+}
+DEFAULT_SORT = "name"
+
+# The parameters that make up a filter (and so a saved segment); page is not one.
+FILTER_FIELDS = ("q", "tag", "owner", "no_contact_days", "no_purchase_days", "opted_in")
+
+
+class CustomerFilterForm(forms.Form):
+    q = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Search",
+        widget=forms.TextInput(
+            attrs={"placeholder": "Name, email or phone", "type": "search"}
+        ),
+    )
+    tag = forms.ModelChoiceField(
+        queryset=Tag.objects.all(), required=False, empty_label="Any tag"
+    )
+    owner = forms.ModelChoiceField(
+        queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
+        required=False,
+        empty_label="Anyone",
+    )
+    no_contact_days = forms.IntegerField(
+        required=False, min_value=1, max_value=3650, label="No contact in (days)"
+    )
+    no_purchase_days = forms.IntegerField(
+        required=False, min_value=1, max_value=3650, label="No purchase in (days)"
+    )
+    opted_in = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any consent"), ("email", "Email opt-in"), ("sms", "SMS opt-in")],
+        label="Opted in",
+    )
+    sort = forms.ChoiceField(
+        required=False,
+        choices=[(key, label) for key, (label, _) in SORTS.items()],
+    )
+
+    def filter_params(self) -> dict[str, Any]:
+        """The cleaned filters as JSON-safe values, as a segment stores them."""
+        params: dict[str, Any] = {}
+        for name in FILTER_FIELDS:
+            value = self.cleaned_data.get(name)
+            if value in (None, ""):
+                continue
+            params[name] = value.pk if hasattr(value, "pk") else value
+        return params
+
+
+def filter_customers(
+    queryset: CustomerQuerySet, params: Mapping[str, Any]
+) -> CustomerQuerySet:
+    """Apply list filters given as parameters; invalid ones are ignored."""
+    form = CustomerFilterForm(data={k: params.get(k) for k in FILTER_FIELDS})
+    form.is_valid()
+    return apply_filters(queryset, form.cleaned_data)
+
+
+def apply_filters(queryset: CustomerQuerySet, cleaned: Mapping[str, Any]):
+    if cleaned.get("q"):
+        queryset = queryset.search(cleaned["q"])
+    if cleaned.get("tag"):
+        queryset = queryset.tagged(cleaned["tag"])
+    if cleaned.get("owner"):
+        queryset = queryset.owned_by(cleaned["owner"])
+    if cleaned.get("no_contact_days"):
+        queryset = queryset.no_contact_in(cleaned["no_contact_days"])
+    if cleaned.get("no_purchase_days"):
+        queryset = queryset.no_purchase_in(cleaned["no_purchase_days"])
+    if cleaned.get("opted_in"):
+        queryset = queryset.opted_in(cleaned["opted_in"])
+    return queryset
+
+
+def sort_customers(queryset: QuerySet, sort: str | None) -> QuerySet:
+    _, ordering = SORTS.get(sort or DEFAULT_SORT, SORTS[DEFAULT_SORT])
+    return queryset.order_by(*ordering)
+
+
+def list_customers(params: Mapping[str, Any]) -> tuple[CustomerFilterForm, QuerySet]:
+    """The list page's form and its filtered, sorted customers."""
+    form = CustomerFilterForm(data=params)
+    form.is_valid()  # invalid fields drop out of cleaned_data and filter nothing
+    queryset = apply_filters(Customer.objects.for_list(), form.cleaned_data)
+    return form, sort_customers(queryset, form.cleaned_data.get("sort"))
+
+
+__all__ = [
+    "CustomerFilterForm",
+    "SORTS",
+    "filter_customers",
+    "list_customers",
+    "sort_customers",
+]

@@ -1,0 +1,539 @@
+"""Customers and their history: the data, its rules, and the QuerySets that read it.
+
+Every change of state goes through ``customers.services``; the running figures on
+Customer (first/last purchase, orders, total spent, last contact) are kept there.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Coalesce, Lower
+from django.urls import reverse
+from django.utils import timezone
+
+# Clock skew allowed between a client and the server for "not in the future".
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+def normalize_for_search(text: str) -> str:
+    """Lower-case and strip accents, so "Zoë" and "zoe" match each other."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(stripped.casefold().split())
+
+
+def digits_only(text: str) -> str:
+    return "".join(c for c in text or "" if c.isdigit())
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=50)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="tag_name_unique_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerQuerySet(models.QuerySet):
+    def search(self, query: str) -> CustomerQuerySet:
+        """Partial, case- and accent-insensitive match on name, email or phone."""
+        terms = normalize_for_search(query).split()
+        qs = self
+        for term in terms:
+            condition = Q(search_text__contains=term)
+            if digits_only(term) and len(digits_only(term)) >= 3:
+                condition |= Q(search_text__contains=digits_only(term))
+            qs = qs.filter(condition)
+        return qs
+
+    def tagged(self, tag: Tag) -> CustomerQuerySet:
+        """Customers carrying the tag."""
+        return self.filter(tags=tag)
+
+    def owned_by(self, user) -> CustomerQuerySet:
+        """Customers whose account owner is the user."""
+        return self.filter(owner=user)
+
+    def waiting_since(self) -> CustomerQuerySet:
+        """Annotate when the customer was last contacted, or joined if never."""
+        return self.annotate(waiting_since=Coalesce("last_contact_at", "created_at"))
+
+    def no_contact_in(self, days: int, as_of: datetime | None = None):
+        """Nobody in touch for `days` days; the never-contacted count from joining."""
+        cutoff = (as_of or timezone.now()) - timedelta(days=days)
+        return self.filter(
+            Q(last_contact_at__lt=cutoff)
+            | Q(last_contact_at__isnull=True, created_at__lt=cutoff)
+        )
+
+    def needs_follow_up(self, days: int, as_of: datetime | None = None):
+        """No contact in `days` days, longest-waiting first."""
+        return (
+            self.no_contact_in(days, as_of)
+            .waiting_since()
+            .order_by("waiting_since", "pk")
+        )
+
+    def no_purchase_in(self, days: int, as_of: datetime | None = None):
+        """Bought before but not in the last `days` days."""
+        cutoff = (as_of or timezone.now()) - timedelta(days=days)
+        return self.filter(last_purchase_at__lt=cutoff)
+
+    def opted_in(self, channel: str) -> CustomerQuerySet:
+        """Customers who consented to messages on the channel ("email" or "sms")."""
+        if channel == "email":
+            return self.filter(email_opt_in=True).exclude(email="")
+        if channel == "sms":
+            return self.filter(sms_opt_in=True).exclude(phone="")
+        raise ValueError(f"Unknown channel {channel!r}")
+
+    def for_list(self) -> CustomerQuerySet:
+        """What the list page shows, without loading the whole row."""
+        return self.select_related("owner").prefetch_related("tags")
+
+
+class Customer(models.Model):
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    email = models.EmailField(max_length=254, blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    birthday = models.DateField(null=True, blank=True)
+    reference = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The customer's id in another system (shop, till, spreadsheet).",
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="customers")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_customers",
+        help_text="The member of staff who looks after this customer.",
+    )
+    notes = models.TextField(blank=True)
+
+    email_opt_in = models.BooleanField("email opt-in", default=False)
+    email_opt_in_at = models.DateTimeField(null=True, blank=True, editable=False)
+    email_opt_in_source = models.CharField(max_length=100, blank=True, editable=False)
+    sms_opt_in = models.BooleanField("SMS opt-in", default=False)
+    sms_opt_in_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sms_opt_in_source = models.CharField(max_length=100, blank=True, editable=False)
+
+    # Running figures, kept by customers.services in the same transaction as the
+    # history they summarise, so lists sort on them without aggregating.
+    first_purchase_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_purchase_at = models.DateTimeField(null=True, blank=True, editable=False)
+    orders_count = models.PositiveIntegerField(default=0, editable=False)
+    total_spent = models.DecimalField(
+        max_digits=14, decimal_places=2, default=Decimal("0"), editable=False
+    )
+    last_contact_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    # Lower-cased, accent-free name, email and phone, for the trigram index.
+    search_text = models.TextField(blank=True, editable=False)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["last_name", "first_name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~Q(email=""),
+                name="customer_email_unique_ci",
+                violation_error_message="Another customer already has this email.",
+            ),
+            models.UniqueConstraint(
+                "reference",
+                condition=~Q(reference=""),
+                name="customer_reference_unique",
+                violation_error_message="Another customer already has this reference.",
+            ),
+            models.CheckConstraint(
+                condition=Q(total_spent__gte=0), name="customer_total_spent_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=~Q(first_name="", last_name="", email="", reference=""),
+                name="customer_identifiable",
+                violation_error_message="Give a name, an email or a reference.",
+            ),
+        ]
+        indexes = [
+            # One index per sort order of the list page, with the id tie-break,
+            # so a page of 50 is read off an index whatever the sort.
+            models.Index(
+                fields=["last_name", "first_name", "id"], name="cust_name_idx"
+            ),
+            models.Index(fields=["total_spent", "id"], name="cust_total_spent_idx"),
+            models.Index(fields=["created_at", "id"], name="cust_created_idx"),
+            models.Index(fields=["last_contact_at", "id"], name="cust_contact_idx"),
+            models.Index(fields=["last_purchase_at", "id"], name="cust_purchase_idx"),
+            # The "most recent first, never last" orders have PostgreSQL-only
+            # indexes in migration 0002 (SQLite has no NULLS LAST in an index).
+            models.Index(
+                Coalesce("last_contact_at", "created_at"), name="cust_waiting_idx"
+            ),
+            models.Index(fields=["owner", "last_name"], name="cust_owner_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    def save(self, *args, **kwargs) -> None:
+        self.search_text = self.build_search_text()
+        if "update_fields" in kwargs and kwargs["update_fields"] is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("customers:detail", args=[self.pk])
+
+    def clean(self) -> None:
+        super().clean()
+        if self.birthday and self.birthday > timezone.localdate():
+            raise ValidationError({"birthday": "A birthday cannot be in the future."})
+
+    def build_search_text(self) -> str:
+        parts = [self.first_name, self.last_name, self.email, self.phone]
+        text = normalize_for_search(" ".join(p for p in parts if p))
+        phone_digits = digits_only(self.phone)
+        return f"{text} {phone_digits}".strip() if phone_digits else text
+
+    @property
+    def full_name(self) -> str:
+        name = f"{self.first_name} {self.last_name}".strip()
+        return name or self.email or self.reference or f"Customer #{self.pk}"
+
+    @property
+    def average_order(self) -> Decimal | None:
+        if not self.orders_count:
+            return None
+        return (self.total_spent / self.orders_count).quantize(Decimal("0.01"))
+
+    def days_since_last_contact(self, today: date | None = None) -> int | None:
+        if self.last_contact_at is None:
+            return None
+        today = today or timezone.localdate()
+        return (today - timezone.localdate(self.last_contact_at)).days
+
+
+class ConsentChange(models.Model):
+    """History of a customer's consent: what changed, when, how and by whom."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        SMS = "sms", "SMS"
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="consent_changes"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    opted_in = models.BooleanField()
+    source = models.CharField(max_length=100, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        state = "opted in" if self.opted_in else "opted out"
+        return f"{self.customer}: {self.channel} {state}"
+
+
+class TimelineQuerySet(models.QuerySet):
+    def for_customer(self, customer: Customer):
+        """Newest first, for one customer's timeline."""
+        return self.filter(customer=customer).order_by("-occurred_at", "-pk")
+
+
+class Interaction(models.Model):
+    class Kind(models.TextChoices):
+        CALL = "call", "Call"
+        EMAIL = "email", "Email"
+        SMS = "sms", "SMS"
+        MEETING = "meeting", "Meeting"
+        VISIT = "visit", "Visit"
+        NOTE = "note", "Note"
+        SUPPORT = "support", "Support"
+
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", "Inbound"
+        OUTBOUND = "outbound", "Outbound"
+        INTERNAL = "internal", "Internal"
+
+    # A note is staff talking among themselves; it is not contact with the customer.
+    NOT_CONTACT = {Kind.NOTE}
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="interactions"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.CALL)
+    direction = models.CharField(
+        max_length=16, choices=Direction.choices, default=Direction.OUTBOUND
+    )
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="interactions",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = TimelineQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        indexes = [
+            models.Index(fields=["customer", "-occurred_at"], name="interaction_tl_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.occurred_at:%Y-%m-%d}"
+
+    @property
+    def counts_as_contact(self) -> bool:
+        return self.kind not in self.NOT_CONTACT
+
+
+class FollowUpQuerySet(models.QuerySet):
+    def open(self) -> FollowUpQuerySet:
+        """Not yet completed."""
+        return self.filter(completed_at__isnull=True)
+
+    def assigned_to(self, user) -> FollowUpQuerySet:
+        """Follow-ups the user is to do."""
+        return self.filter(assignee=user)
+
+    def due_by(self, day: date) -> FollowUpQuerySet:
+        """Due on or before the day: overdue and due that day."""
+        return self.filter(due_on__lte=day)
+
+
+class FollowUp(models.Model):
+    """A reminder to get back to a customer, set when an interaction is logged."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="follow_ups"
+    )
+    origin = models.ForeignKey(
+        Interaction,
+        on_delete=models.CASCADE,
+        related_name="follow_ups",
+        help_text="The interaction that asked for this follow-up.",
+    )
+    due_on = models.DateField()
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="follow_ups"
+    )
+    note = models.CharField(max_length=200, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        Interaction,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="completed_follow_ups",
+        help_text="The interaction that did it.",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = FollowUpQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        indexes = [
+            models.Index(
+                fields=["assignee", "due_on"],
+                condition=Q(completed_at__isnull=True),
+                name="followup_open_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Follow-up due {self.due_on}"
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.completed_at is None and self.due_on < timezone.localdate()
+
+
+class Purchase(models.Model):
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="purchases"
+    )
+    occurred_at = models.DateTimeField(default=timezone.now)
+    amount = models.DecimalField(
+        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    currency = models.CharField(max_length=3, blank=True)
+    reference = models.CharField(
+        max_length=64, blank=True, help_text="Order or receipt number."
+    )
+    channel = models.CharField(max_length=32, blank=True)
+    refunded_amount = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0"), editable=False
+    )
+    refunded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="recorded_purchases",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = TimelineQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=0), name="purchase_amount_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(refunded_amount__gte=0)
+                & Q(refunded_amount__lte=models.F("amount")),
+                name="purchase_refund_within_amount",
+            ),
+            models.UniqueConstraint(
+                "reference",
+                condition=~Q(reference=""),
+                name="purchase_reference_unique",
+                violation_error_message="A purchase with this reference exists.",
+            ),
+            # "Not in the future" is a PostgreSQL CHECK added in migration 0002:
+            # SQLite refuses non-deterministic functions in CHECK constraints.
+        ]
+        indexes = [
+            models.Index(fields=["customer", "-occurred_at"], name="purchase_tl_idx"),
+            models.Index(fields=["occurred_at"], name="purchase_occurred_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency} on {self.occurred_at:%Y-%m-%d}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.occurred_at and self.occurred_at > timezone.now() + FUTURE_TOLERANCE:
+            raise ValidationError(
+                {"occurred_at": "A purchase cannot be dated in the future."}
+            )
+
+    @property
+    def net_amount(self) -> Decimal:
+        return self.amount - self.refunded_amount
+
+    @property
+    def refundable_amount(self) -> Decimal:
+        return self.amount - self.refunded_amount
+
+
+class Feedback(models.Model):
+    class Kind(models.TextChoices):
+        CSAT = "csat", "Satisfaction (1–5)"
+        NPS = "nps", "Recommend (0–10)"
+
+    SCORE_RANGES = {Kind.CSAT: (1, 5), Kind.NPS: (0, 10)}
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="feedback"
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.CSAT)
+    score = models.SmallIntegerField(
+        validators=[MinValueValidator(0), MaxValueValidator(10)]
+    )
+    comment = models.TextField(blank=True)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = TimelineQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        verbose_name_plural = "feedback"
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="csat") & Q(score__gte=1) & Q(score__lte=5))
+                | (Q(kind="nps") & Q(score__gte=0) & Q(score__lte=10)),
+                name="feedback_score_in_range",
+                violation_error_message="Score out of range for its kind.",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["customer", "-occurred_at"], name="feedback_tl_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.score}"
+
+    def clean(self) -> None:
+        super().clean()
+        low, high = self.SCORE_RANGES.get(self.kind, (0, 10))
+        if self.score is not None and not low <= self.score <= high:
+            raise ValidationError(
+                {"score": f"Choose a score from {low} to {high} for this kind."}
+            )
+
+
+class SavedSegment(models.Model):
+    """A named set of list filters, re-evaluated each time it is used."""
+
+    name = models.CharField(max_length=100)
+    params = models.JSONField(
+        default=dict, help_text="The customer list's filter parameters."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="segments",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="segment_name_unique_ci")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("customers:segment-detail", args=[self.pk])
+
+    def customers(self) -> CustomerQuerySet:
+        """The customers matching the segment's filters today."""
+        from .filters import filter_customers
+
+        return filter_customers(Customer.objects.all(), self.params)

@@ -1,0 +1,48 @@
+"""The two roles, as Django groups made by a data migration.
+
+Staff browse and update customers; Owners also run the business side (dashboard,
+loyalty program, outreach rules, imports). Superusers count as Owners.
+"""
+
+from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
+
+STAFF = "Staff"
+OWNER = "Owner"
+
+
+def _groups(user) -> set[str]:
+    # Cached on the user object: templates and views ask several times a request.
+    if not hasattr(user, "_crm_groups"):
+        user._crm_groups = set(user.groups.values_list("name", flat=True))
+    return user._crm_groups
+
+
+def is_owner(user) -> bool:
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and (user.is_superuser or OWNER in _groups(user))
+    )
+
+
+def is_staff_member(user) -> bool:
+    """Anyone who may use the CRM: Staff, Owners and superusers."""
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and (user.is_superuser or _groups(user) & {STAFF, OWNER})
+    )
+
+
+class StaffRequiredMixin(LoginRequiredMixin, UserPassesTestMixin):
+    """Logged in and in the Staff or Owner group; others get 403."""
+
+    def test_func(self) -> bool:
+        return is_staff_member(self.request.user)
+
+
+class OwnerRequiredMixin(LoginRequiredMixin, UserPassesTestMixin):
+    """Logged in and an Owner; Staff get 403."""
+
+    def test_func(self) -> bool:
+        return is_owner(self.request.user)

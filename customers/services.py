@@ -1,0 +1,454 @@
+"""Every change of state to customers and their history.
+
+Each function runs in one transaction, locks the customer whose running figures it
+changes, and writes the history row with the acting user. Other apps react through
+``customers.signals``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max, Min, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from .models import (
+    FUTURE_TOLERANCE,
+    ConsentChange,
+    Customer,
+    Feedback,
+    FollowUp,
+    Interaction,
+    Purchase,
+    SavedSegment,
+    Tag,
+)
+from .signals import customers_merged, purchase_recorded, purchase_refunded
+
+PROFILE_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "birthday",
+    "reference",
+    "owner",
+    "notes",
+    "created_at",
+)
+CONSENT_FIELDS = {"email_opt_in": "email", "sms_opt_in": "sms"}
+
+
+class FollowUpAlreadyDone(Exception):
+    """The follow-up was completed already (perhaps by someone else just now)."""
+
+
+class PurchaseReferenceConflict(ValidationError):
+    """The reference belongs to a purchase of another customer or amount."""
+
+
+def _set_consent(
+    customer: Customer, channel: str, opted_in: bool, *, source: str, by
+) -> None:
+    setattr(customer, f"{channel}_opt_in", opted_in)
+    setattr(customer, f"{channel}_opt_in_at", timezone.now())
+    setattr(customer, f"{channel}_opt_in_source", source[:100])
+    ConsentChange.objects.create(
+        customer=customer, channel=channel, opted_in=opted_in, source=source, by=by
+    )
+
+
+@transaction.atomic
+def create_customer(
+    *,
+    by=None,
+    tags: Iterable[Tag] = (),
+    consent_source: str = "staff",
+    **fields: Any,
+) -> Customer:
+    """Store a new customer; raises ValidationError for bad or duplicate data."""
+    unknown = set(fields) - set(PROFILE_FIELDS) - set(CONSENT_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown customer fields: {sorted(unknown)}")
+    customer = Customer(**{k: v for k, v in fields.items() if k in PROFILE_FIELDS})
+    customer.full_clean()
+    customer.save()
+    for field, channel in CONSENT_FIELDS.items():
+        if fields.get(field):
+            _set_consent(customer, channel, True, source=consent_source, by=by)
+    if customer.email_opt_in or customer.sms_opt_in:
+        customer.save()
+    if tags:
+        customer.tags.set(tags)
+    return customer
+
+
+@transaction.atomic
+def update_customer(
+    *,
+    customer: Customer,
+    by=None,
+    tags: Iterable[Tag] | None = None,
+    consent_source: str = "staff",
+    **fields: Any,
+) -> Customer:
+    """Change a customer's profile and consent; consent changes are recorded."""
+    unknown = set(fields) - set(PROFILE_FIELDS) - set(CONSENT_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown customer fields: {sorted(unknown)}")
+    locked = Customer.objects.select_for_update().get(pk=customer.pk)
+    for name, value in fields.items():
+        if name in PROFILE_FIELDS:
+            setattr(locked, name, value)
+    locked.full_clean()
+    for field, channel in CONSENT_FIELDS.items():
+        if field in fields and bool(fields[field]) != getattr(locked, field):
+            _set_consent(
+                locked, channel, bool(fields[field]), source=consent_source, by=by
+            )
+    locked.save()
+    if tags is not None:
+        locked.tags.set(tags)
+    return locked
+
+
+def _is_contact(kind: str) -> bool:
+    return kind not in Interaction.NOT_CONTACT
+
+
+@transaction.atomic
+def log_interaction(
+    *,
+    customer: Customer,
+    kind: str,
+    direction: str = Interaction.Direction.OUTBOUND,
+    subject: str = "",
+    body: str = "",
+    occurred_at: datetime | None = None,
+    by=None,
+    follow_up_on: date | None = None,
+    follow_up_assignee=None,
+    follow_up_note: str = "",
+) -> Interaction:
+    """Add an interaction to the timeline, optionally asking for a follow-up."""
+    occurred_at = occurred_at or timezone.now()
+    if occurred_at > timezone.now() + FUTURE_TOLERANCE:
+        raise ValidationError(
+            {"occurred_at": "An interaction cannot be in the future."}
+        )
+    locked = Customer.objects.select_for_update().get(pk=customer.pk)
+    interaction = Interaction(
+        customer=locked,
+        kind=kind,
+        direction=direction,
+        subject=subject,
+        body=body,
+        occurred_at=occurred_at,
+        by=by,
+    )
+    interaction.full_clean(exclude=["customer", "by"])
+    interaction.save()
+    if _is_contact(kind) and (
+        locked.last_contact_at is None or occurred_at > locked.last_contact_at
+    ):
+        locked.last_contact_at = occurred_at
+        locked.save(update_fields=["last_contact_at", "updated_at"])
+        customer.last_contact_at = occurred_at
+    if follow_up_on is not None:
+        FollowUp.objects.create(
+            customer=locked,
+            origin=interaction,
+            due_on=follow_up_on,
+            assignee=follow_up_assignee or by,
+            note=follow_up_note,
+        )
+    return interaction
+
+
+@transaction.atomic
+def complete_follow_up(*, follow_up: FollowUp, by, **interaction: Any) -> Interaction:
+    """Log the interaction that did the follow-up and mark it done."""
+    locked = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
+    if locked.completed_at is not None:
+        raise FollowUpAlreadyDone(f"{locked} was completed already.")
+    done = log_interaction(customer=locked.customer, by=by, **interaction)
+    locked.completed_at = timezone.now()
+    locked.completed_by = done
+    locked.save(update_fields=["completed_at", "completed_by"])
+    return done
+
+
+def _to_amount(value: Any, field: str = "amount") -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        raise ValidationError({field: "Enter an amount such as 12.50."}) from None
+    if not amount.is_finite():
+        raise ValidationError({field: "Enter an amount such as 12.50."})
+    if amount < 0:
+        raise ValidationError({field: "An amount cannot be negative."})
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValidationError({field: "Use at most two decimal places."})
+    return amount
+
+
+@transaction.atomic
+def record_purchase(
+    *,
+    customer: Customer,
+    amount: Decimal | str,
+    occurred_at: datetime,
+    reference: str | None = None,
+    currency: str | None = None,
+    channel: str | None = None,
+    by=None,
+) -> Purchase:
+    """Store a purchase and update the customer's running figures.
+
+    Idempotent on ``reference``: recording an order number again returns the
+    stored purchase and changes nothing (and signals nothing).
+    """
+    amount = _to_amount(amount)
+    if timezone.is_naive(occurred_at):
+        raise ValueError("occurred_at must be timezone-aware")
+    if occurred_at > timezone.now() + FUTURE_TOLERANCE:
+        raise ValidationError(
+            {"occurred_at": "A purchase cannot be dated in the future."}
+        )
+    reference = (reference or "").strip()
+    locked = Customer.objects.select_for_update().get(pk=customer.pk)
+    if reference:
+        existing = Purchase.objects.filter(reference=reference).first()
+        if existing is not None:
+            return _same_purchase_or_conflict(existing, locked, amount)
+    purchase = Purchase(
+        customer=locked,
+        amount=amount,
+        occurred_at=occurred_at,
+        reference=reference,
+        currency=(currency or settings.DEFAULT_CURRENCY).upper(),
+        channel=channel or "",
+        by=by,
+    )
+    purchase.full_clean(exclude=["customer", "by", "reference"])
+    try:
+        with transaction.atomic():
+            purchase.save()
+    except IntegrityError:
+        # Another customer's transaction stored the same reference just now.
+        existing = Purchase.objects.filter(reference=reference).first()
+        if existing is None:
+            raise
+        return _same_purchase_or_conflict(existing, locked, amount)
+
+    locked.orders_count += 1
+    locked.total_spent += amount
+    if locked.first_purchase_at is None or occurred_at < locked.first_purchase_at:
+        locked.first_purchase_at = occurred_at
+    if locked.last_purchase_at is None or occurred_at > locked.last_purchase_at:
+        locked.last_purchase_at = occurred_at
+    locked.save(
+        update_fields=[
+            "orders_count",
+            "total_spent",
+            "first_purchase_at",
+            "last_purchase_at",
+            "updated_at",
+        ]
+    )
+    purchase_recorded.send(sender=Purchase, purchase=purchase, by=by)
+    return purchase
+
+
+def _same_purchase_or_conflict(
+    existing: Purchase, customer: Customer, amount: Decimal
+) -> Purchase:
+    if existing.customer_id != customer.pk or existing.amount != amount:
+        raise PurchaseReferenceConflict(
+            {
+                "reference": f"Reference {existing.reference} is already used by "
+                f"another purchase ({existing.amount} for {existing.customer})."
+            }
+        )
+    return existing
+
+
+@transaction.atomic
+def refund_purchase(
+    *, purchase: Purchase, amount: Decimal | str | None = None, by=None
+) -> Purchase:
+    """Refund part or all of a purchase; the customer's total spent goes down."""
+    customer = Customer.objects.select_for_update().get(pk=purchase.customer_id)
+    locked = Purchase.objects.select_for_update().get(pk=purchase.pk)
+    refundable = locked.amount - locked.refunded_amount
+    amount = refundable if amount is None else _to_amount(amount)
+    if amount <= 0:
+        raise ValidationError({"amount": "Refund more than 0."})
+    if amount > refundable:
+        raise ValidationError(
+            {"amount": f"At most {refundable} of this purchase can still be refunded."}
+        )
+    locked.refunded_amount += amount
+    locked.refunded_at = timezone.now()
+    locked.save(update_fields=["refunded_amount", "refunded_at"])
+    customer.total_spent -= amount
+    customer.save(update_fields=["total_spent", "updated_at"])
+    purchase_refunded.send(sender=Purchase, purchase=locked, amount=amount, by=by)
+    return locked
+
+
+@transaction.atomic
+def record_feedback(
+    *,
+    customer: Customer,
+    kind: str,
+    score: int,
+    comment: str = "",
+    occurred_at: datetime | None = None,
+    by=None,
+) -> Feedback:
+    """Store a satisfaction (CSAT 1–5) or recommendation (NPS 0–10) score."""
+    feedback = Feedback(
+        customer=customer,
+        kind=kind,
+        score=score,
+        comment=comment,
+        occurred_at=occurred_at or timezone.now(),
+        by=by,
+    )
+    feedback.full_clean(exclude=["customer", "by"])
+    if feedback.occurred_at > timezone.now() + FUTURE_TOLERANCE:
+        raise ValidationError({"occurred_at": "Feedback cannot be in the future."})
+    feedback.save()
+    return feedback
+
+
+def recalculate_figures(customer_ids: Iterable[int]) -> int:
+    """Recompute running figures from the history, set-wise; returns rows updated.
+
+    For paths that move history in bulk (merges, imports); the per-purchase path
+    updates the figures incrementally instead.
+    """
+    purchases = Purchase.objects.filter(customer=OuterRef("pk")).values("customer")
+    contacts = (
+        Interaction.objects.filter(customer=OuterRef("pk"))
+        .exclude(kind__in=Interaction.NOT_CONTACT)
+        .values("customer")
+    )
+
+    def aggregate(queryset, expression):
+        return Subquery(queryset.annotate(value=expression).values("value")[:1])
+
+    return Customer.objects.filter(pk__in=list(customer_ids)).update(
+        orders_count=Coalesce(aggregate(purchases, Count("pk")), 0),
+        total_spent=Coalesce(
+            aggregate(purchases, Sum("amount") - Sum("refunded_amount")), Decimal("0")
+        ),
+        first_purchase_at=aggregate(purchases, Min("occurred_at")),
+        last_purchase_at=aggregate(purchases, Max("occurred_at")),
+        last_contact_at=aggregate(contacts, Max("occurred_at")),
+        updated_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def merge_customers(*, keep: Customer, merge: Customer, by=None) -> Customer:
+    """Move the whole history of `merge` onto `keep`, then delete `merge`.
+
+    Blank profile fields of `keep` are filled from `merge`; consent is the more
+    recent of the two records' decisions.
+    """
+    if keep.pk == merge.pk:
+        raise ValidationError("A customer cannot be merged with itself.")
+    locked = {
+        c.pk: c
+        for c in Customer.objects.select_for_update().filter(pk__in=[keep.pk, merge.pk])
+    }
+    kept, merged = locked[keep.pk], locked[merge.pk]
+
+    for model in (Interaction, Purchase, Feedback, FollowUp, ConsentChange):
+        model.objects.filter(customer=merged).update(customer=kept)
+    kept.tags.add(*merged.tags.all())
+    customers_merged.send(sender=Customer, kept=kept, merged=merged, by=by)
+
+    filled = {
+        name: getattr(merged, name)
+        for name in (
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "birthday",
+            "reference",
+            "owner",
+        )
+        if not getattr(kept, name) and getattr(merged, name)
+    }
+    for channel in ("email", "sms"):
+        theirs = getattr(merged, f"{channel}_opt_in_at")
+        ours = getattr(kept, f"{channel}_opt_in_at")
+        if theirs and (ours is None or theirs > ours):
+            for suffix in ("opt_in", "opt_in_at", "opt_in_source"):
+                name = f"{channel}_{suffix}"
+                filled[name] = getattr(merged, name)
+    if merged.created_at < kept.created_at:
+        filled["created_at"] = merged.created_at
+    merged_name = str(merged)
+    # Delete first: email and reference are unique and may move to the kept record.
+    merged.delete()
+    for name, value in filled.items():
+        setattr(kept, name, value)
+    kept.save()
+    recalculate_figures([kept.pk])
+    Interaction.objects.create(
+        customer=kept,
+        kind=Interaction.Kind.NOTE,
+        direction=Interaction.Direction.INTERNAL,
+        subject=f"Merged {merged_name} into this customer",
+        by=by,
+    )
+    kept.refresh_from_db()
+    return kept
+
+
+@transaction.atomic
+def create_tag(*, name: str) -> Tag:
+    tag = Tag(name=name.strip())
+    tag.full_clean()
+    tag.save()
+    return tag
+
+
+@transaction.atomic
+def rename_tag(*, tag: Tag, name: str) -> Tag:
+    tag.name = name.strip()
+    tag.full_clean()
+    tag.save(update_fields=["name"])
+    return tag
+
+
+@transaction.atomic
+def delete_tag(*, tag: Tag) -> None:
+    """Remove the tag from every customer and delete it."""
+    tag.delete()
+
+
+@transaction.atomic
+def save_segment(*, name: str, params: dict, by) -> SavedSegment:
+    """Save the list's filters under a name; they are re-applied on each use."""
+    segment = SavedSegment(name=name.strip(), params=params, created_by=by)
+    segment.full_clean()
+    segment.save()
+    return segment
+
+
+@transaction.atomic
+def delete_segment(*, segment: SavedSegment) -> None:
+    segment.delete()
