@@ -1,14 +1,22 @@
-from .models import SavedSegment
+from django.utils import timezone
+
+from .models import FollowUp, SavedSegment
 from .roles import is_owner, is_staff_member
 
 
 def navigation(request) -> dict:
-    """Role flags and the saved segments for the nav bar (segments read lazily)."""
+    """Role flags, saved segments and the due follow-up count for the nav bar."""
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    if user is None or not is_staff_member(user):
         return {}
     return {
         "is_owner": is_owner(user),
-        "is_staff_member": is_staff_member(user),
+        "is_staff_member": True,
         "nav_segments": SavedSegment.objects.only("pk", "name")[:20],
+        "nav_follow_ups_due": lambda: (
+            FollowUp.objects.open()
+            .assigned_to(user)
+            .due_by(timezone.localdate())
+            .count()
+        ),
     }

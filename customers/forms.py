@@ -1,0 +1,209 @@
+"""Staff forms. Each form validates input only; the views hand it to a service."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from .models import FUTURE_TOLERANCE, Customer, Feedback, Interaction, Tag
+
+DATETIME_WIDGET = forms.DateTimeInput(
+    attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+)
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def staff_users():
+    return get_user_model().objects.filter(is_active=True).order_by("username")
+
+
+class CrispyMixin:
+    """Bootstrap 5 layout with one submit button; the template adds the <form>."""
+
+    submit_label = "Save"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.add_input(Submit("submit", self.submit_label))
+
+
+def not_in_future(value: datetime | None, what: str) -> datetime | None:
+    if value and value > timezone.now() + FUTURE_TOLERANCE:
+        raise forms.ValidationError(f"{what} cannot be in the future.")
+    return value
+
+
+class CustomerForm(CrispyMixin, forms.ModelForm):
+    """Profile and consent. Running figures and history are not editable here."""
+
+    tags = forms.ModelMultipleChoiceField(
+        queryset=Tag.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    owner = forms.ModelChoiceField(
+        queryset=staff_users(), required=False, empty_label="Nobody"
+    )
+
+    class Meta:
+        model = Customer
+        fields = [
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "birthday",
+            "reference",
+            "owner",
+            "tags",
+            "email_opt_in",
+            "sms_opt_in",
+            "notes",
+        ]
+        widgets = {
+            "birthday": DATE_WIDGET,
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip()
+
+    def clean_reference(self) -> str:
+        return self.cleaned_data["reference"].strip()
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data["phone"].strip()
+        if phone and not any(c.isdigit() for c in phone):
+            raise forms.ValidationError("Enter a phone number with digits.")
+        return phone
+
+
+class InteractionForm(CrispyMixin, forms.Form):
+    submit_label = "Log it"
+
+    kind = forms.ChoiceField(choices=Interaction.Kind.choices)
+    direction = forms.ChoiceField(
+        choices=Interaction.Direction.choices, initial=Interaction.Direction.OUTBOUND
+    )
+    subject = forms.CharField(max_length=200, required=False)
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Notes"
+    )
+    occurred_at = forms.DateTimeField(
+        widget=DATETIME_WIDGET,
+        required=False,
+        label="When",
+        help_text="Leave empty for now.",
+    )
+    follow_up_on = forms.DateField(
+        widget=DATE_WIDGET, required=False, label="Follow up on"
+    )
+    follow_up_assignee = forms.ModelChoiceField(
+        queryset=staff_users(),
+        required=False,
+        label="Follow-up by",
+        empty_label="Me",
+    )
+    follow_up_note = forms.CharField(
+        max_length=200, required=False, label="Follow-up note"
+    )
+
+    def clean_occurred_at(self):
+        return not_in_future(self.cleaned_data.get("occurred_at"), "An interaction")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("follow_up_on") is None and (
+            cleaned.get("follow_up_assignee") or cleaned.get("follow_up_note")
+        ):
+            self.add_error("follow_up_on", "Choose a date for the follow-up.")
+        if not cleaned.get("subject") and not cleaned.get("body"):
+            self.add_error("subject", "Give a subject or some notes.")
+        return cleaned
+
+
+class CompleteFollowUpForm(InteractionForm):
+    """The interaction that did the follow-up; it may ask for another."""
+
+    submit_label = "Log it and mark done"
+
+
+class PurchaseForm(CrispyMixin, forms.Form):
+    submit_label = "Record purchase"
+
+    amount = forms.DecimalField(min_value=Decimal("0"), max_digits=12, decimal_places=2)
+    occurred_at = forms.DateTimeField(
+        widget=DATETIME_WIDGET,
+        required=False,
+        label="When",
+        help_text="Leave empty for now.",
+    )
+    reference = forms.CharField(
+        max_length=64, required=False, help_text="Order or receipt number."
+    )
+    channel = forms.CharField(max_length=32, required=False)
+
+    def clean_occurred_at(self):
+        return not_in_future(self.cleaned_data.get("occurred_at"), "A purchase")
+
+
+class RefundForm(CrispyMixin, forms.Form):
+    submit_label = "Refund"
+
+    amount = forms.DecimalField(
+        min_value=Decimal("0.01"), max_digits=12, decimal_places=2
+    )
+
+
+class FeedbackForm(CrispyMixin, forms.Form):
+    submit_label = "Record feedback"
+
+    kind = forms.ChoiceField(choices=Feedback.Kind.choices)
+    score = forms.IntegerField(min_value=0, max_value=10)
+    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        kind, score = cleaned.get("kind"), cleaned.get("score")
+        if kind and score is not None:
+            low, high = Feedback.SCORE_RANGES[kind]
+            if not low <= score <= high:
+                self.add_error("score", f"Choose a score from {low} to {high}.")
+        return cleaned
+
+
+class TagForm(CrispyMixin, forms.ModelForm):
+    class Meta:
+        model = Tag
+        fields = ["name"]
+
+    def clean_name(self) -> str:
+        return self.cleaned_data["name"].strip()
+
+
+class SegmentForm(CrispyMixin, forms.Form):
+    submit_label = "Save segment"
+
+    name = forms.CharField(max_length=100)
+
+
+class MergeForm(CrispyMixin, forms.Form):
+    submit_label = "Merge"
+
+    other = forms.ModelChoiceField(
+        queryset=Customer.objects.all(),
+        widget=forms.NumberInput,
+        label="Customer number to merge into this one",
+        help_text="The other record's history moves here; the other record is deleted.",
+    )
+    confirm = forms.BooleanField(
+        label="I understand the other record will be deleted", required=True
+    )
