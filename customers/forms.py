@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Submit
+from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -89,6 +89,19 @@ class CustomerForm(CrispyMixin, forms.ModelForm):
 class InteractionForm(CrispyMixin, forms.Form):
     submit_label = "Log it"
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper.layout = Layout(
+            Row(Column("kind"), Column("direction"), Column("occurred_at")),
+            "subject",
+            "body",
+            Row(
+                Column("follow_up_on"),
+                Column("follow_up_assignee"),
+                Column("follow_up_note"),
+            ),
+        )
+
     kind = forms.ChoiceField(choices=Interaction.Kind.choices)
     direction = forms.ChoiceField(
         choices=Interaction.Direction.choices, initial=Interaction.Direction.OUTBOUND
@@ -138,6 +151,13 @@ class CompleteFollowUpForm(InteractionForm):
 
 class PurchaseForm(CrispyMixin, forms.Form):
     submit_label = "Record purchase"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper.layout = Layout(
+            Row(Column("amount"), Column("occurred_at")),
+            Row(Column("reference"), Column("channel")),
+        )
 
     amount = forms.DecimalField(min_value=Decimal("0"), max_digits=12, decimal_places=2)
     occurred_at = forms.DateTimeField(
