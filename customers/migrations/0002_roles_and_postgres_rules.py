@@ -67,6 +67,13 @@ def make_groups(apps, schema_editor):
             *Permission.objects.filter(content_type__in=types, codename__in=codenames)
         )
         owner.permissions.add(*Permission.objects.filter(content_type__in=types))
+    # Owners add and manage their staff's logins in the admin.
+    owner.permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="auth",
+            codename__in=["view_user", "add_user", "change_user", "view_group"],
+        )
+    )
 
 
 def remove_groups(apps, schema_editor):

@@ -26,8 +26,9 @@ class Command(BaseCommand):
             )
             return
         password = secrets.token_urlsafe(12)
+        # is_staff lets the Owner into the admin, where staff logins are managed.
         user = User.objects.create_user(
-            username=username, email=email, password=password
+            username=username, email=email, password=password, is_staff=True
         )
         user.groups.add(Group.objects.get(name=OWNER))
         self.stdout.write(
