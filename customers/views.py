@@ -62,8 +62,9 @@ class CustomerListView(StaffRequiredMixin, ListView):
         params.pop("page", None)
         filters = {k: v for k, v in params.items() if k in FILTER_FIELDS and v}
         segment_id = params.get("segment", "")
+        mine = params.get("owner") == str(self.request.user.pk)
         context.update(
-            title=self.title,
+            title="My customers" if mine else self.title,
             filter_form=self.filter_form,
             querystring=params.urlencode(),
             filters_active=bool(filters),
