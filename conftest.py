@@ -1,26 +1,44 @@
+import importlib
+
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 
 from customers.roles import OWNER, STAFF
 from customers.tests.factories import UserFactory
 
 
 @pytest.fixture
-def staff_user(db):
+def roles(db):
+    """The Staff and Owner groups of the data migration.
+
+    A transactional test (transaction=True) empties every table when it ends, the
+    migration's groups included; put them back the way the migration makes them.
+    """
+    if Group.objects.filter(name__in=[STAFF, OWNER]).count() != 2:
+        migration = importlib.import_module(
+            "customers.migrations.0002_roles_and_postgres_rules"
+        )
+        migration.make_groups(MigrationLoader(connection).project_state().apps, None)
+
+
+@pytest.fixture
+def staff_user(roles):
     user = UserFactory(username="sam")
     user.groups.add(Group.objects.get(name=STAFF))
     return user
 
 
 @pytest.fixture
-def other_staff_user(db):
+def other_staff_user(roles):
     user = UserFactory(username="alex")
     user.groups.add(Group.objects.get(name=STAFF))
     return user
 
 
 @pytest.fixture
-def owner_user(db):
+def owner_user(roles):
     user = UserFactory(username="olive")
     user.groups.add(Group.objects.get(name=OWNER))
     return user

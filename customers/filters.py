@@ -87,9 +87,14 @@ class CustomerFilterForm(forms.Form):
 def filter_customers(
     queryset: CustomerQuerySet, params: Mapping[str, Any]
 ) -> CustomerQuerySet:
-    """Apply list filters given as parameters; invalid ones are ignored."""
+    """Apply filters given as parameters, as a saved segment stores them.
+
+    A filter that no longer applies (its tag deleted, its owner gone) matches
+    nobody: dropping it would widen a segment to customers it never meant.
+    """
     form = CustomerFilterForm(data={k: params.get(k) for k in FILTER_FIELDS})
-    form.is_valid()
+    if not form.is_valid():
+        return queryset.none()
     return apply_filters(queryset, form.cleaned_data)
 
 

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -41,7 +41,11 @@ class Tag(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(Lower("name"), name="tag_name_unique_ci"),
+            models.UniqueConstraint(
+                Lower("name"),
+                name="tag_name_unique_ci",
+                violation_error_message="A tag with this name exists already.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -51,6 +55,15 @@ class Tag(models.Model):
 class CustomerQuerySet(models.QuerySet):
     def search(self, query: str) -> CustomerQuerySet:
         """Partial, case- and accent-insensitive match on name, email or phone."""
+        digits = digits_only(query)
+        if len(digits) >= 3 and not any(c.isalpha() for c in query):
+            # A phone number however typed. Without the leading 0 or 00 of a
+            # national or international prefix, "07700 900" and "0044 7700 900"
+            # find the stored "+44 7700 900123" too.
+            condition = Q(search_text__contains=digits)
+            if len(digits.lstrip("0")) >= 3:
+                condition |= Q(search_text__contains=digits.lstrip("0"))
+            return self.filter(condition)
         terms = normalize_for_search(query).split()
         qs = self
         for term in terms:
@@ -153,6 +166,12 @@ class Customer(models.Model):
 
     objects = CustomerQuerySet.as_manager()
 
+    # Unique constraints whose violation validate_constraints() reports on a field.
+    CONSTRAINT_FIELDS = {
+        "customer_email_unique_ci": "email",
+        "customer_reference_unique": "reference",
+    }
+
     class Meta:
         ordering = ["last_name", "first_name", "pk"]
         constraints = [
@@ -211,6 +230,23 @@ class Customer(models.Model):
         super().clean()
         if self.birthday and self.birthday > timezone.localdate():
             raise ValidationError({"birthday": "A birthday cannot be in the future."})
+
+    def validate_constraints(self, exclude=None) -> None:
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as error:
+            # Conditional and expression unique constraints come back as non-field
+            # errors; "email taken" and "reference taken" belong beside the field.
+            field_of = {
+                c.get_violation_error_message(): self.CONSTRAINT_FIELDS[c.name]
+                for c in self._meta.constraints
+                if c.name in self.CONSTRAINT_FIELDS
+            }
+            errors = error.update_error_dict({})
+            for item in errors.pop(NON_FIELD_ERRORS, []):
+                field = field_of.get(item.message, NON_FIELD_ERRORS)
+                errors.setdefault(field, []).append(item)
+            raise ValidationError(errors) from None
 
     def build_search_text(self) -> str:
         parts = [self.first_name, self.last_name, self.email, self.phone]
@@ -523,7 +559,11 @@ class SavedSegment(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(Lower("name"), name="segment_name_unique_ci")
+            models.UniqueConstraint(
+                Lower("name"),
+                name="segment_name_unique_ci",
+                violation_error_message="A segment with this name exists already.",
+            )
         ]
 
     def __str__(self) -> str:

@@ -162,6 +162,10 @@ def log_interaction(
         locked.save(update_fields=["last_contact_at", "updated_at"])
         customer.last_contact_at = occurred_at
     if follow_up_on is not None:
+        if (follow_up_assignee or by) is None:
+            raise ValidationError(
+                {"follow_up_assignee": "Choose who is to do the follow-up."}
+            )
         FollowUp.objects.create(
             customer=locked,
             origin=interaction,

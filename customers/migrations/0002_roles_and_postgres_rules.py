@@ -1,5 +1,8 @@
 """The Staff and Owner groups, and the rules only PostgreSQL can hold.
 
+The future check uses statement_timestamp(), not now(): now() is when the
+transaction began, which would refuse "just now" purchases in a long import.
+
 SQLite has no trigram index and refuses now() in a CHECK constraint; there the
 model's clean() and the services enforce "not in the future" instead.
 """
@@ -37,7 +40,7 @@ POSTGRES_FORWARD = [
     "CREATE INDEX IF NOT EXISTS cust_purchase_desc_idx ON customers_customer "
     "(last_purchase_at DESC NULLS LAST, id DESC)",
     "ALTER TABLE customers_purchase ADD CONSTRAINT purchase_not_in_future "
-    "CHECK (occurred_at <= now() + interval '5 minutes')",
+    "CHECK (occurred_at <= statement_timestamp() + interval '5 minutes')",
 ]
 POSTGRES_BACKWARD = [
     "ALTER TABLE customers_purchase DROP CONSTRAINT IF EXISTS purchase_not_in_future",

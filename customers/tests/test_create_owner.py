@@ -7,7 +7,7 @@ from django.core.management import call_command
 
 from customers.roles import is_owner
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("roles")]
 
 
 def run(*args: str) -> str:
