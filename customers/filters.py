@@ -23,7 +23,12 @@ SORTS: dict[str, tuple[str, list]] = {
         "Last contact, recent first",
         [F("last_contact_at").desc(nulls_last=True), F("id").desc()],
     ),
-    "last_contact": ("Last contact, longest ago first", ["last_contact_at", "id"]),
+    # Never-contacted customers have waited longest, so they come first; the
+    # descending index read backwards serves this order.
+    "last_contact": (
+        "Last contact, longest ago first",
+        [F("last_contact_at").asc(nulls_first=True), F("id").asc()],
+    ),
     "-last_purchase": (
         "Last purchase, recent first",
         [F("last_purchase_at").desc(nulls_last=True), F("id").desc()],

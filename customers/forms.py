@@ -11,7 +11,14 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from .models import FUTURE_TOLERANCE, Customer, Feedback, Interaction, Tag
+from .models import (
+    FUTURE_TOLERANCE,
+    Customer,
+    Feedback,
+    Interaction,
+    SavedSegment,
+    Tag,
+)
 
 DATETIME_WIDGET = forms.DateTimeInput(
     attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
@@ -206,13 +213,24 @@ class TagForm(CrispyMixin, forms.ModelForm):
         fields = ["name"]
 
     def clean_name(self) -> str:
-        return self.cleaned_data["name"].strip()
+        name = self.cleaned_data["name"].strip()
+        # The database's rule is case-insensitive too, but its message names the
+        # constraint and lands above the form instead of beside the field.
+        if Tag.objects.filter(name__iexact=name).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError("A tag with this name exists.")
+        return name
 
 
 class SegmentForm(CrispyMixin, forms.Form):
     submit_label = "Save segment"
 
     name = forms.CharField(max_length=100)
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if SavedSegment.objects.filter(name__iexact=name).exists():
+            raise forms.ValidationError("A segment with this name exists.")
+        return name
 
 
 class MergeForm(CrispyMixin, forms.Form):

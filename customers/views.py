@@ -11,6 +11,7 @@ from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
 from . import services
@@ -230,11 +231,12 @@ class PurchaseRefundView(StaffRequiredMixin, CustomerScopedMixin, FormView):
     form_class = RefundForm
     template_name = "customers/action_form.html"
 
-    def dispatch(self, request, *args, **kwargs):
-        self.purchase = get_object_or_404(
-            Purchase, pk=kwargs["purchase_pk"], customer_id=kwargs["pk"]
+    @cached_property
+    def purchase(self) -> Purchase:
+        # On first use, so after dispatch() has checked the login and the role.
+        return get_object_or_404(
+            Purchase, pk=self.kwargs["purchase_pk"], customer_id=self.kwargs["pk"]
         )
-        return super().dispatch(request, *args, **kwargs)
 
     def get_initial(self):
         return {"amount": self.purchase.refundable_amount}
@@ -315,11 +317,12 @@ class FollowUpCompleteView(StaffRequiredMixin, FormView):
     form_class = CompleteFollowUpForm
     template_name = "customers/action_form.html"
 
-    def dispatch(self, request, *args, **kwargs):
-        self.follow_up = get_object_or_404(
-            FollowUp.objects.select_related("customer"), pk=kwargs["pk"]
+    @cached_property
+    def follow_up(self) -> FollowUp:
+        # On first use, so after dispatch() has checked the login and the role.
+        return get_object_or_404(
+            FollowUp.objects.select_related("customer"), pk=self.kwargs["pk"]
         )
-        return super().dispatch(request, *args, **kwargs)
 
     def get_initial(self):
         return {"subject": self.follow_up.note or f"Follow-up: {self.follow_up.origin}"}
@@ -371,9 +374,10 @@ class TagUpdateView(StaffRequiredMixin, FormView):
     form_class = TagForm
     template_name = "customers/action_form.html"
 
-    def dispatch(self, request, *args, **kwargs):
-        self.tag = get_object_or_404(Tag, pk=kwargs["pk"])
-        return super().dispatch(request, *args, **kwargs)
+    @cached_property
+    def tag(self) -> Tag:
+        # On first use, so after dispatch() has checked the login and the role.
+        return get_object_or_404(Tag, pk=self.kwargs["pk"])
 
     def get_form_kwargs(self):
         return {

@@ -252,9 +252,10 @@ def three():
     [
         ("name", "ABC"),
         ("-name", "CBA"),
-        # Nobody-yet goes last both ways: an empty date is no date to sort by.
+        # Never contacted: last when recent contact comes first, and first when
+        # the longest-waiting come first (as on "needs follow-up").
         ("-last_contact", "ACB"),
-        ("last_contact", "CAB"),
+        ("last_contact", "BCA"),
         ("-last_purchase", "BAC"),
         ("last_purchase", "ABC"),
         ("-total_spent", "ACB"),
