@@ -11,6 +11,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from .fields import ShortModelChoiceField, ShortModelMultipleChoiceField
 from .models import (
     FUTURE_TOLERANCE,
     Customer,
@@ -51,12 +52,12 @@ def not_in_future(value: datetime | None, what: str) -> datetime | None:
 class CustomerForm(CrispyMixin, forms.ModelForm):
     """Profile and consent. Running figures and history are not editable here."""
 
-    tags = forms.ModelMultipleChoiceField(
+    tags = ShortModelMultipleChoiceField(
         queryset=Tag.objects.all(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    owner = forms.ModelChoiceField(
+    owner = ShortModelChoiceField(
         queryset=staff_users(), required=False, empty_label="Nobody"
     )
 
@@ -126,7 +127,7 @@ class InteractionForm(CrispyMixin, forms.Form):
     follow_up_on = forms.DateField(
         widget=DATE_WIDGET, required=False, label="Follow up on"
     )
-    follow_up_assignee = forms.ModelChoiceField(
+    follow_up_assignee = ShortModelChoiceField(
         queryset=staff_users(),
         required=False,
         label="Follow-up by",

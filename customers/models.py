@@ -52,6 +52,23 @@ class Tag(models.Model):
         return self.name
 
 
+# What the customer lists show; fewer columns read means faster pages at 100k rows.
+LIST_COLUMNS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "reference",
+    "orders_count",
+    "total_spent",
+    "first_purchase_at",
+    "last_purchase_at",
+    "last_contact_at",
+    "created_at",
+    "owner__username",
+)
+
+
 class CustomerQuerySet(models.QuerySet):
     def search(self, query: str) -> CustomerQuerySet:
         """Partial, case- and accent-insensitive match on name, email or phone."""
@@ -115,8 +132,27 @@ class CustomerQuerySet(models.QuerySet):
         raise ValueError(f"Unknown channel {channel!r}")
 
     def for_list(self) -> CustomerQuerySet:
-        """What the list page shows, without loading the whole row."""
-        return self.select_related("owner").prefetch_related("tags")
+        """Just the columns the list pages show (tags: see attach_tag_names)."""
+        return self.select_related("owner").only(*LIST_COLUMNS)
+
+
+def attach_tag_names(customers: list[Customer]) -> list[Customer]:
+    """Set `tag_names` on each customer of a page, with one query.
+
+    Lighter than prefetch_related("tags"), which builds a manager and a Tag per
+    link: on a 50-row list that Python work costs more than the query.
+    """
+    names: dict[int, list[str]] = {c.pk: [] for c in customers}
+    links = (
+        Customer.tags.through.objects.filter(customer_id__in=names)
+        .order_by("tag__name")
+        .values_list("customer_id", "tag__name")
+    )
+    for customer_id, name in links:
+        names[customer_id].append(name)
+    for customer in customers:
+        customer.tag_names = names[customer.pk]
+    return customers
 
 
 class Customer(models.Model):

@@ -27,7 +27,15 @@ from .forms import (
     SegmentForm,
     TagForm,
 )
-from .models import Customer, Feedback, FollowUp, Purchase, SavedSegment, Tag
+from .models import (
+    Customer,
+    Feedback,
+    FollowUp,
+    Purchase,
+    SavedSegment,
+    Tag,
+    attach_tag_names,
+)
 from .roles import OwnerRequiredMixin, StaffRequiredMixin
 from .timeline import Timeline
 
@@ -44,10 +52,22 @@ def add_form_errors(form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
-class CustomerListView(StaffRequiredMixin, ListView):
+class CustomerPageMixin:
+    """Pages of customers, each page's tags read with one query."""
+
+    paginate_by = CUSTOMERS_PER_PAGE
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator, page, rows, has_other_pages = super().paginate_queryset(
+            queryset, page_size
+        )
+        page.object_list = attach_tag_names(list(page.object_list))
+        return paginator, page, page.object_list, has_other_pages
+
+
+class CustomerListView(StaffRequiredMixin, CustomerPageMixin, ListView):
     template_name = "customers/customer_list.html"
     context_object_name = "customers"
-    paginate_by = CUSTOMERS_PER_PAGE
     title = "Customers"
 
     def get_params(self) -> QueryDict:
@@ -66,6 +86,7 @@ class CustomerListView(StaffRequiredMixin, ListView):
         mine = params.get("owner") == str(self.request.user.pk)
         context.update(
             title="My customers" if mine else self.title,
+            customer_url_prefix=reverse("customers:list"),
             filter_form=self.filter_form,
             querystring=params.urlencode(),
             filters_active=bool(filters),
@@ -77,12 +98,11 @@ class CustomerListView(StaffRequiredMixin, ListView):
         return context
 
 
-class NeedsFollowUpView(StaffRequiredMixin, ListView):
+class NeedsFollowUpView(StaffRequiredMixin, CustomerPageMixin, ListView):
     """Customers nobody has contacted for N days, longest-waiting first."""
 
     template_name = "customers/needs_follow_up.html"
     context_object_name = "customers"
-    paginate_by = CUSTOMERS_PER_PAGE
 
     def get_days(self) -> int:
         try:

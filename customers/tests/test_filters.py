@@ -375,3 +375,21 @@ def test_open_follow_ups_assigned_to_a_user_due_by_today():
 
     assert list(mine) == [overdue, due_today]
     assert FollowUp.objects.open().assigned_to(sam).count() == 3
+
+
+@pytest.mark.parametrize(
+    ("query", "sort", "expected"),
+    [
+        # Three letters or more: sorted on an expression (see filters.Unindexed).
+        ("smit", "name", ["Ann Smith", "Bob Smith", "Cat Smithers"]),
+        ("smit", "-name", ["Cat Smithers", "Bob Smith", "Ann Smith"]),
+        # Shorter: the plain indexed order; the result must be the same order.
+        ("sm", "name", ["Ann Smith", "Bob Smith", "Cat Smithers"]),
+    ],
+)
+def test_search_results_sort_by_name_either_way(query, sort, expected):
+    for first, last in [("Cat", "Smithers"), ("Bob", "Smith"), ("Ann", "Smith")]:
+        CustomerFactory(first_name=first, last_name=last)
+    CustomerFactory(first_name="Dan", last_name="Jones")
+    _, customers = list_customers({"q": query, "sort": sort})
+    assert [f"{c.first_name} {c.last_name}" for c in customers] == expected
