@@ -41,6 +41,8 @@ from .timeline import Timeline
 
 CUSTOMERS_PER_PAGE = 50
 TIMELINE_PER_PAGE = 25
+# Per section of "my follow-ups": the oldest first, so nothing overdue hides.
+FOLLOW_UPS_SHOWN = 50
 
 
 def add_form_errors(form, error: ValidationError) -> None:
@@ -324,11 +326,14 @@ class FollowUpListView(StaffRequiredMixin, TemplateView):
             .assigned_to(self.request.user)
             .select_related("customer", "origin")
         )
+        overdue = mine.filter(due_on__lt=today)
         return super().get_context_data(
             today=today,
-            overdue=mine.filter(due_on__lt=today),
-            due_today=mine.filter(due_on=today),
-            upcoming=mine.filter(due_on__gt=today)[:50],
+            overdue=overdue[:FOLLOW_UPS_SHOWN],
+            overdue_count=overdue.count(),
+            due_today=mine.filter(due_on=today)[:FOLLOW_UPS_SHOWN],
+            upcoming=mine.filter(due_on__gt=today)[:FOLLOW_UPS_SHOWN],
+            shown=FOLLOW_UPS_SHOWN,
             **kwargs,
         )
 

@@ -51,6 +51,21 @@ def test_my_follow_ups_lists_overdue_and_due_today(
     assert page.index("Overdue") < page.index("Ring late") < page.index("Due today")
 
 
+def test_a_long_overdue_list_shows_the_oldest_and_says_how_many(
+    staff_client, staff_user, monkeypatch
+):
+    from customers import views
+
+    monkeypatch.setattr(views, "FOLLOW_UPS_SHOWN", 2)
+    oldest = follow_up(assignee=staff_user, due_in_days=-30, note="Oldest")
+    for days in range(1, 4):
+        follow_up(assignee=staff_user, due_in_days=-days, note=f"Late {days}")
+    response = staff_client.get(FOLLOW_UPS)
+    assert list(response.context["overdue"])[0] == oldest
+    assert len(response.context["overdue"]) == 2
+    assert "(4; the oldest 2 shown)" in response.content.decode()
+
+
 def test_done_follow_ups_are_not_listed(staff_client, staff_user):
     done = follow_up(assignee=staff_user, due_in_days=-1, note="Finished")
     services.complete_follow_up(
