@@ -233,3 +233,16 @@ def test_filtered_list_queries_do_not_grow_with_rows(
             LIST, {"q": "example", "owner": staff_user.pk, "page": 2}
         )
     assert len(response.context["customers"]) == 10
+
+
+def test_list_rows_escape_what_staff_typed(staff_client):
+    customer = CustomerFactory(
+        first_name='<script>alert("x")</script>', email="a&b@example.com"
+    )
+    customer.tags.add(TagFactory(name="<b>VIP</b>"))
+    page = staff_client.get(LIST).content.decode()
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert "&lt;b&gt;VIP&lt;/b&gt;" in page
+    assert "a&amp;b@example.com" in page
+    assert f'href="/customers/{customer.pk}/"' in page
