@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Avg, Count, Q
-from django.http import HttpResponseRedirect, QueryDict
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -148,24 +148,45 @@ class CustomerDetailView(StaffRequiredMixin, DetailView):
         )
 
 
-class CustomerCreateView(StaffRequiredMixin, FormView):
+class ServiceFormMixin:
+    """form_valid hands the cleaned data to a service function.
+
+    A ValidationError from the service goes back to the form beside the matching
+    fields (nothing was stored: each service runs in one transaction); success
+    adds a message and redirects.
+    """
+
+    def call_service(self, form, service, *, message: str, redirect_to=None, **kwargs):
+        """`message` may name {result}; `redirect_to` is a URL, a model, a URL
+        name, or a function of the service's result (default: success URL)."""
+        try:
+            result = service(**kwargs)
+        except ValidationError as error:
+            add_form_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, message.format(result=result))
+        if callable(redirect_to):
+            redirect_to = redirect_to(result)
+        return redirect(redirect_to or self.get_success_url())
+
+
+class CustomerCreateView(StaffRequiredMixin, ServiceFormMixin, FormView):
     form_class = CustomerForm
     template_name = "customers/customer_form.html"
     extra_context = {"title": "Add a customer"}
 
     def form_valid(self, form):
-        data = dict(form.cleaned_data)
-        tags = data.pop("tags")
-        try:
-            customer = services.create_customer(by=self.request.user, tags=tags, **data)
-        except ValidationError as error:
-            add_form_errors(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, f"{customer} was added.")
-        return redirect(customer)
+        return self.call_service(
+            form,
+            services.create_customer,
+            message="{result} was added.",
+            redirect_to=lambda customer: customer,
+            by=self.request.user,
+            **form.cleaned_data,
+        )
 
 
-class CustomerScopedMixin:
+class CustomerScopedMixin(ServiceFormMixin):
     """Loads the customer named in the URL as self.customer."""
 
     def dispatch(self, request, *args, **kwargs):
@@ -179,14 +200,10 @@ class CustomerScopedMixin:
         return self.customer.get_absolute_url()
 
     def run_service(self, form, service, success_message: str, **kwargs):
-        """Call the service; its ValidationError goes back beside the fields."""
-        try:
-            service(by=self.request.user, **kwargs)
-        except ValidationError as error:
-            add_form_errors(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, success_message)
-        return HttpResponseRedirect(self.get_success_url())
+        """Call the service for this customer's page, as the signed-in user."""
+        return self.call_service(
+            form, service, message=success_message, by=self.request.user, **kwargs
+        )
 
 
 class CustomerUpdateView(StaffRequiredMixin, CustomerScopedMixin, FormView):
@@ -303,15 +320,13 @@ class CustomerMergeView(OwnerRequiredMixin, CustomerScopedMixin, FormView):
 
     def form_valid(self, form):
         other = form.cleaned_data["other"]
-        try:
-            services.merge_customers(
-                keep=self.customer, merge=other, by=self.request.user
-            )
-        except ValidationError as error:
-            add_form_errors(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, f"{other} was merged into {self.customer}.")
-        return HttpResponseRedirect(self.get_success_url())
+        return self.run_service(
+            form,
+            services.merge_customers,
+            "The duplicate's history was merged into {result}.",
+            keep=self.customer,
+            merge=other,
+        )
 
 
 class FollowUpListView(StaffRequiredMixin, TemplateView):
@@ -375,7 +390,7 @@ class FollowUpCompleteView(StaffRequiredMixin, FormView):
         return redirect("customers:follow-ups")
 
 
-class TagListView(StaffRequiredMixin, FormView):
+class TagListView(StaffRequiredMixin, ServiceFormMixin, FormView):
     """All tags with how many customers carry each, and a form to add one."""
 
     form_class = TagForm
@@ -386,16 +401,16 @@ class TagListView(StaffRequiredMixin, FormView):
         return super().get_context_data(tags=tags, **kwargs)
 
     def form_valid(self, form):
-        try:
-            tag = services.create_tag(name=form.cleaned_data["name"])
-        except ValidationError as error:
-            add_form_errors(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, f"Tag {tag} was added.")
-        return redirect("customers:tags")
+        return self.call_service(
+            form,
+            services.create_tag,
+            message="Tag {result} was added.",
+            redirect_to="customers:tags",
+            name=form.cleaned_data["name"],
+        )
 
 
-class TagUpdateView(StaffRequiredMixin, FormView):
+class TagUpdateView(StaffRequiredMixin, ServiceFormMixin, FormView):
     form_class = TagForm
     template_name = "customers/action_form.html"
 
@@ -414,13 +429,14 @@ class TagUpdateView(StaffRequiredMixin, FormView):
         return super().get_context_data(title=f"Rename tag {self.tag}", **kwargs)
 
     def form_valid(self, form):
-        try:
-            services.rename_tag(tag=self.tag, name=form.cleaned_data["name"])
-        except ValidationError as error:
-            add_form_errors(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, "The tag was renamed.")
-        return redirect("customers:tags")
+        return self.call_service(
+            form,
+            services.rename_tag,
+            message="The tag was renamed to {result}.",
+            redirect_to="customers:tags",
+            tag=self.tag,
+            name=form.cleaned_data["name"],
+        )
 
 
 class ConfirmDeleteView(TemplateView):
@@ -463,7 +479,7 @@ class SegmentListView(StaffRequiredMixin, ListView):
         return SavedSegment.objects.select_related("created_by")
 
 
-class SegmentCreateView(StaffRequiredMixin, FormView):
+class SegmentCreateView(StaffRequiredMixin, ServiceFormMixin, FormView):
     """Save the list's current filters (from the query string) under a name."""
 
     form_class = SegmentForm
@@ -483,15 +499,15 @@ class SegmentCreateView(StaffRequiredMixin, FormView):
         if not params:
             form.add_error(None, "Choose at least one filter on the list first.")
             return self.form_invalid(form)
-        try:
-            segment = services.save_segment(
-                name=form.cleaned_data["name"], params=params, by=self.request.user
-            )
-        except ValidationError as error:
-            add_form_errors(form, error)
-            return self.form_invalid(form)
-        messages.success(self.request, f"Segment {segment} was saved.")
-        return redirect(segment)
+        return self.call_service(
+            form,
+            services.save_segment,
+            message="Segment {result} was saved.",
+            redirect_to=lambda segment: segment,
+            name=form.cleaned_data["name"],
+            params=params,
+            by=self.request.user,
+        )
 
 
 class SegmentDetailView(StaffRequiredMixin, DetailView):
