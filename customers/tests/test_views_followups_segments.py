@@ -54,7 +54,7 @@ def test_my_follow_ups_lists_overdue_and_due_today(
 def test_a_long_overdue_list_shows_the_oldest_and_says_how_many(
     staff_client, staff_user, monkeypatch
 ):
-    from customers import views
+    from customers.views import followups as views
 
     monkeypatch.setattr(views, "FOLLOW_UPS_SHOWN", 2)
     oldest = follow_up(assignee=staff_user, due_in_days=-30, note="Oldest")

@@ -1,0 +1,45 @@
+"""Customers and their history: the data, its rules, and the QuerySets that read it.
+
+Every change of state goes through ``customers.services``; the running figures on
+Customer (first/last purchase, orders, total spent, last contact) are kept there.
+"""
+
+from .customer import (
+    FUTURE_TOLERANCE,
+    LIST_COLUMNS,
+    ConsentChange,
+    Customer,
+    CustomerQuerySet,
+    Tag,
+    attach_tag_names,
+    digits_only,
+    normalize_for_search,
+)
+from .history import (
+    Feedback,
+    FollowUp,
+    FollowUpQuerySet,
+    Interaction,
+    Purchase,
+    TimelineQuerySet,
+)
+from .segment import SavedSegment
+
+__all__ = [
+    "FUTURE_TOLERANCE",
+    "LIST_COLUMNS",
+    "ConsentChange",
+    "Customer",
+    "CustomerQuerySet",
+    "Feedback",
+    "FollowUp",
+    "FollowUpQuerySet",
+    "Interaction",
+    "Purchase",
+    "SavedSegment",
+    "Tag",
+    "TimelineQuerySet",
+    "attach_tag_names",
+    "digits_only",
+    "normalize_for_search",
+]

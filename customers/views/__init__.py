@@ -1,0 +1,48 @@
+"""Staff pages. Thin: forms validate, services change state, querysets read."""
+
+from .customers import (
+    CustomerCreateView,
+    CustomerDetailView,
+    CustomerListView,
+    CustomerMergeView,
+    CustomerUpdateView,
+    NeedsFollowUpView,
+)
+from .followups import FollowUpCompleteView, FollowUpListView
+from .history import (
+    FeedbackCreateView,
+    InteractionCreateView,
+    PurchaseCreateView,
+    PurchaseRefundView,
+)
+from .organize import (
+    SegmentCreateView,
+    SegmentDeleteView,
+    SegmentDetailView,
+    SegmentListView,
+    TagDeleteView,
+    TagListView,
+    TagUpdateView,
+)
+
+__all__ = [
+    "CustomerCreateView",
+    "CustomerDetailView",
+    "CustomerListView",
+    "CustomerMergeView",
+    "CustomerUpdateView",
+    "FeedbackCreateView",
+    "FollowUpCompleteView",
+    "FollowUpListView",
+    "InteractionCreateView",
+    "NeedsFollowUpView",
+    "PurchaseCreateView",
+    "PurchaseRefundView",
+    "SegmentCreateView",
+    "SegmentDeleteView",
+    "SegmentDetailView",
+    "SegmentListView",
+    "TagDeleteView",
+    "TagListView",
+    "TagUpdateView",
+]

@@ -1,0 +1,99 @@
+"""What the staff pages share: paging, service calls, confirmations."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.views.generic import TemplateView
+
+from ..models import Customer, attach_tag_names
+
+CUSTOMERS_PER_PAGE = 50
+TIMELINE_PER_PAGE = 25
+
+
+def add_form_errors(form, error: ValidationError) -> None:
+    """Put a service's ValidationError beside the form's matching fields."""
+    if hasattr(error, "error_dict"):
+        for field, field_errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, field_errors)
+    else:
+        form.add_error(None, error)
+
+
+class CustomerPageMixin:
+    """Pages of customers, each page's tags read with one query."""
+
+    paginate_by = CUSTOMERS_PER_PAGE
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator, page, rows, has_other_pages = super().paginate_queryset(
+            queryset, page_size
+        )
+        page.object_list = attach_tag_names(list(page.object_list))
+        return paginator, page, page.object_list, has_other_pages
+
+
+class ServiceFormMixin:
+    """form_valid hands the cleaned data to a service function.
+
+    A ValidationError from the service goes back to the form beside the matching
+    fields (nothing was stored: each service runs in one transaction); success
+    adds a message and redirects.
+    """
+
+    def call_service(self, form, service, *, message: str, redirect_to=None, **kwargs):
+        """`message` may name {result}; `redirect_to` is a URL, a model, a URL
+        name, or a function of the service's result (default: success URL)."""
+        try:
+            result = service(**kwargs)
+        except ValidationError as error:
+            add_form_errors(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, message.format(result=result))
+        if callable(redirect_to):
+            redirect_to = redirect_to(result)
+        return redirect(redirect_to or self.get_success_url())
+
+
+class CustomerScopedMixin(ServiceFormMixin):
+    """Loads the customer named in the URL as self.customer."""
+
+    def dispatch(self, request, *args, **kwargs):
+        self.customer = get_object_or_404(Customer, pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(customer=self.customer, **kwargs)
+
+    def get_success_url(self) -> str:
+        return self.customer.get_absolute_url()
+
+    def run_service(self, form, service, success_message: str, **kwargs):
+        """Call the service for this customer's page, as the signed-in user."""
+        return self.call_service(
+            form, service, message=success_message, by=self.request.user, **kwargs
+        )
+
+
+class ConfirmDeleteView(TemplateView):
+    """GET asks for confirmation; POST deletes through the subclass's delete()."""
+
+    template_name = "customers/confirm_delete.html"
+    model = None
+    success_url_name = ""
+
+    def dispatch(self, request, *args, **kwargs):
+        self.object = get_object_or_404(self.model, pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            object=self.object, cancel_url=reverse(self.success_url_name), **kwargs
+        )
+
+    def post(self, request, *args, **kwargs):
+        messages.success(request, self.delete())
+        return redirect(self.success_url_name)
