@@ -14,7 +14,8 @@ PROBE = (
     "print(json.dumps({'engine': settings.DATABASES['default']['ENGINE'], "
     "'name': str(settings.DATABASES['default']['NAME']), "
     "'broker': settings.CELERY_BROKER_URL, "
-    "'cache': settings.CACHES['default']['BACKEND'], 'debug': settings.DEBUG}))"
+    "'cache': settings.CACHES['default']['BACKEND'], 'debug': settings.DEBUG, "
+    "'sessions': settings.SESSION_ENGINE}))"
 )
 
 
@@ -43,6 +44,7 @@ def test_defaults_are_sqlite_and_a_broker_that_needs_no_server():
     assert found["name"].endswith("db.sqlite3")
     assert found["broker"] == "filesystem://"
     assert found["cache"].endswith("FileBasedCache")
+    assert found["sessions"].endswith(".db")
 
 
 def test_database_url_and_redis_url_switch_to_postgresql_and_redis():
@@ -56,6 +58,7 @@ def test_database_url_and_redis_url_switch_to_postgresql_and_redis():
     assert found["engine"] == "django.db.backends.postgresql"
     assert found["broker"] == "redis://127.0.0.1:6379/3"
     assert found["cache"].endswith("RedisCache")
+    assert found["sessions"].endswith("cached_db")
 
 
 def test_debug_is_off_by_default_and_then_the_development_key_is_refused():
