@@ -1,9 +1,10 @@
 """One customer's history as a single newest-first timeline.
 
-Interactions, purchases and feedback live in three tables. The timeline asks the
-database for one page of (kind, id, occurred_at) across all three with UNION ALL,
-then loads just those rows: a constant number of queries whatever the history's
-length, and Django's Paginator can page it like a QuerySet.
+Interactions, purchases and feedback live in three tables. The timeline reads
+one page of all three with a single UNION ALL query that carries every column
+the page shows (and the author's username), so a page costs two queries (count
+and rows) whatever the history's length, and Django's Paginator can page it like
+a QuerySet.
 """
 
 from __future__ import annotations
@@ -11,14 +12,64 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import CharField, Value
+from django.db.models import (
+    CharField,
+    DateTimeField,
+    DecimalField,
+    F,
+    IntegerField,
+    TextField,
+    Value,
+)
+from django.db.models.functions import Cast
 
 from .models import Customer, Feedback, Interaction, Purchase
 
+# The shared columns, each a (name, output field) pair; every branch of the
+# UNION annotates all of them, in this order, so their columns line up.
+COLUMNS = [
+    ("t_source", CharField()),
+    ("t_pk", IntegerField()),
+    ("t_occurred_at", DateTimeField()),
+    ("t_by", CharField()),
+    ("t_kind", CharField()),
+    ("t_direction", CharField()),
+    ("t_subject", CharField()),
+    ("t_body", TextField()),
+    ("t_currency", CharField()),
+    ("t_reference", CharField()),
+    ("t_channel", CharField()),
+    ("t_amount", DecimalField(max_digits=12, decimal_places=2)),
+    ("t_refunded_amount", DecimalField(max_digits=12, decimal_places=2)),
+    ("t_score", IntegerField()),
+]
+NAMES = [name for name, _ in COLUMNS]
+
+# Which model field fills each column, per source; the rest are NULL.
 SOURCES = {
-    "interaction": Interaction,
-    "purchase": Purchase,
-    "feedback": Feedback,
+    "interaction": (
+        Interaction,
+        {
+            "t_kind": "kind",
+            "t_direction": "direction",
+            "t_subject": "subject",
+            "t_body": "body",
+        },
+    ),
+    "purchase": (
+        Purchase,
+        {
+            "t_currency": "currency",
+            "t_reference": "reference",
+            "t_channel": "channel",
+            "t_amount": "amount",
+            "t_refunded_amount": "refunded_amount",
+        },
+    ),
+    "feedback": (
+        Feedback,
+        {"t_kind": "kind", "t_body": "comment", "t_score": "score"},
+    ),
 }
 
 
@@ -26,7 +77,20 @@ SOURCES = {
 class TimelineEntry:
     kind: str  # "interaction", "purchase" or "feedback"
     occurred_at: datetime
-    item: Interaction | Purchase | Feedback
+    by: str  # the username of who recorded it, or ""
+    item: Interaction | Purchase | Feedback  # unsaved copy: for display only
+
+
+def _entry(row: tuple) -> TimelineEntry:
+    values = dict(zip(NAMES, row, strict=True))
+    source = values["t_source"]
+    model, fields = SOURCES[source]
+    item = model(
+        pk=values["t_pk"],
+        occurred_at=values["t_occurred_at"],
+        **{field: values[column] for column, field in fields.items()},
+    )
+    return TimelineEntry(source, values["t_occurred_at"], values["t_by"] or "", item)
 
 
 class Timeline:
@@ -35,18 +99,35 @@ class Timeline:
     def __init__(self, customer: Customer) -> None:
         self.customer = customer
 
-    def _keys(self):
-        parts = [
+    def _branch(self, source: str):
+        model, fields = SOURCES[source]
+        columns = {
+            "t_source": Value(source, output_field=CharField()),
+            "t_pk": F("pk"),
+            "t_occurred_at": F("occurred_at"),
+            "t_by": F("by__username"),
+        }
+        for name, output_field in COLUMNS[4:]:
+            field = fields.get(name)
+            # A typed NULL: an untyped one is text to PostgreSQL's UNION.
+            columns[name] = F(field) if field else Cast(Value(None), output_field)
+        return (
             model.objects.filter(customer=self.customer)
-            .annotate(source=Value(name, output_field=CharField()))
-            .values_list("source", "pk", "occurred_at")
+            .annotate(**columns)
+            .values_list(*NAMES)
             .order_by()
-            for name, model in SOURCES.items()
-        ]
-        return parts[0].union(*parts[1:], all=True)
+        )
+
+    def _rows(self):
+        first, *rest = (self._branch(source) for source in SOURCES)
+        return first.union(*rest, all=True)
 
     def count(self) -> int:
-        return self._keys().count()
+        first, *rest = (
+            model.objects.filter(customer=self.customer).values_list("pk").order_by()
+            for model, _ in SOURCES.values()
+        )
+        return first.union(*rest, all=True).count()
 
     def __len__(self) -> int:
         return self.count()
@@ -55,16 +136,5 @@ class Timeline:
         if not isinstance(page, slice):
             raise TypeError("The timeline is read a page (a slice) at a time.")
         # Entries at the same instant keep a stable order: by kind, then newest id.
-        keys = list(self._keys().order_by("-occurred_at", "-source", "-pk")[page])
-        wanted: dict[str, list[int]] = {}
-        for source, pk, _ in keys:
-            wanted.setdefault(source, []).append(pk)
-        loaded = {
-            source: SOURCES[source].objects.select_related("by").in_bulk(pks)
-            for source, pks in wanted.items()
-        }
-        return [
-            TimelineEntry(source, occurred_at, loaded[source][pk])
-            for source, pk, occurred_at in keys
-            if pk in loaded[source]
-        ]
+        rows = self._rows().order_by("-t_occurred_at", "-t_source", "-t_pk")[page]
+        return [_entry(row) for row in rows]

@@ -19,7 +19,7 @@ from ..forms import (
     PurchaseForm,
     SegmentForm,
 )
-from ..models import Customer, Feedback, SavedSegment
+from ..models import Customer, Feedback, SavedSegment, attach_tag_names
 from ..roles import OwnerRequiredMixin, StaffRequiredMixin
 from ..timeline import Timeline
 from .base import (
@@ -89,7 +89,10 @@ class CustomerDetailView(StaffRequiredMixin, DetailView):
     context_object_name = "customer"
 
     def get_queryset(self):
-        return Customer.objects.select_related("owner").prefetch_related("tags")
+        return Customer.objects.select_related("owner")
+
+    def get_object(self, queryset=None):
+        return attach_tag_names([super().get_object(queryset)])[0]
 
     def get_context_data(self, **kwargs):
         customer = self.object
