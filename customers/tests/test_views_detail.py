@@ -218,3 +218,38 @@ def test_merge_link_is_for_owners_only(client, staff_user, owner_user):
     assert merge not in client.get(detail(customer)).content.decode()
     client.force_login(owner_user)
     assert merge in client.get(detail(customer)).content.decode()
+
+
+def test_timeline_entries_show_who_and_what_can_still_be_refunded(
+    staff_client, staff_user
+):
+    customer = CustomerFactory()
+    services.log_interaction(
+        customer=customer, kind="meeting", subject="Fitting", by=staff_user
+    )
+    part = services.record_purchase(
+        customer=customer, amount="40.00", occurred_at=ago(days=2), reference="R-1"
+    )
+    whole = services.record_purchase(
+        customer=customer, amount="10.00", occurred_at=ago(days=1), reference="R-2"
+    )
+    services.refund_purchase(purchase=part, amount="15.00")
+    services.refund_purchase(purchase=whole)
+
+    response = staff_client.get(detail(customer))
+    entries = {
+        e.item.pk: e for e in response.context["timeline"] if e.kind == "purchase"
+    }
+    assert entries[part.pk].item.refundable_amount == Decimal("25.00")
+    assert entries[whole.pk].item.refundable_amount == Decimal("0.00")
+    meeting = next(e for e in response.context["timeline"] if e.kind == "interaction")
+    assert meeting.by == staff_user.username
+    assert meeting.item.get_kind_display() == "Meeting"
+    page = response.content.decode()
+    refund = reverse("customers:purchase-refund", args=[customer.pk, part.pk])
+    assert refund in page
+    assert (
+        reverse("customers:purchase-refund", args=[customer.pk, whole.pk]) not in page
+    )
+    assert "refunded 15.00" in page and "#R-2" in page
+    assert f"· {staff_user.username}" in page
