@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from django.db.models import (
     CharField,
@@ -81,8 +82,15 @@ class TimelineEntry:
     item: Interaction | Purchase | Feedback  # unsaved copy: for display only
 
 
+CENT = Decimal("0.01")
+
+
 def _entry(row: tuple) -> TimelineEntry:
     values = dict(zip(NAMES, row, strict=True))
+    # SQLite hands back a UNION's decimals unrounded (1017.57000000000).
+    for money in ("t_amount", "t_refunded_amount"):
+        if values[money] is not None:
+            values[money] = Decimal(values[money]).quantize(CENT)
     source = values["t_source"]
     model, fields = SOURCES[source]
     item = model(
