@@ -6,6 +6,17 @@ app_name = "customers"
 urlpatterns = [
     path("", views.CustomerListView.as_view(), name="list"),
     path("new/", views.CustomerCreateView.as_view(), name="create"),
+    path("export.csv", views.CustomerExportView.as_view(), name="export"),
+    path(
+        "purchases/export.csv",
+        views.PurchaseExportView.as_view(),
+        name="purchase-export",
+    ),
+    path(
+        "interactions/export.csv",
+        views.InteractionExportView.as_view(),
+        name="interaction-export",
+    ),
     path("needs-follow-up/", views.NeedsFollowUpView.as_view(), name="needs-follow-up"),
     path("follow-ups/", views.FollowUpListView.as_view(), name="follow-ups"),
     path(

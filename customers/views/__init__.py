@@ -8,6 +8,7 @@ from .customers import (
     CustomerUpdateView,
     NeedsFollowUpView,
 )
+from .exports import CustomerExportView, InteractionExportView, PurchaseExportView
 from .followups import FollowUpCompleteView, FollowUpListView
 from .history import (
     FeedbackCreateView,
@@ -28,6 +29,7 @@ from .organize import (
 __all__ = [
     "CustomerCreateView",
     "CustomerDetailView",
+    "CustomerExportView",
     "CustomerListView",
     "CustomerMergeView",
     "CustomerUpdateView",
@@ -35,8 +37,10 @@ __all__ = [
     "FollowUpCompleteView",
     "FollowUpListView",
     "InteractionCreateView",
+    "InteractionExportView",
     "NeedsFollowUpView",
     "PurchaseCreateView",
+    "PurchaseExportView",
     "PurchaseRefundView",
     "SegmentCreateView",
     "SegmentDeleteView",
