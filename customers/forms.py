@@ -8,7 +8,9 @@ from decimal import Decimal
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import models
 from django.utils import timezone
 
 from .fields import ShortModelChoiceField, ShortModelMultipleChoiceField
@@ -246,3 +248,33 @@ class MergeForm(CrispyMixin, forms.Form):
     confirm = forms.BooleanField(
         label="I understand the other record will be deleted", required=True
     )
+
+
+class ImportForm(CrispyMixin, forms.Form):
+    submit_label = "Preview"
+
+    class Kind(models.TextChoices):
+        CUSTOMERS = "customers", "Customers"
+        PURCHASES = "purchases", "Purchases"
+
+    kind = forms.ChoiceField(choices=Kind.choices, label="What the file holds")
+    file = forms.FileField(
+        help_text="A CSV file in UTF-8, comma- or semicolon-separated, with the "
+        "column names on the first line."
+    )
+    create_missing = forms.BooleanField(
+        required=False,
+        label="Create customers the purchases file names but the CRM does not know",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = settings.IMPORT_MAX_UPLOAD_MB
+        if upload.size > limit * 1024 * 1024:
+            raise forms.ValidationError(
+                f"The file is {upload.size // (1024 * 1024)} MB; the limit is "
+                f"{limit} MB. Split it, or import it with the command line."
+            )
+        if not upload.name.lower().endswith((".csv", ".txt")):
+            raise forms.ValidationError("Choose a .csv file.")
+        return upload

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.CustomerListView.as_view(), name="list"),
     path("new/", views.CustomerCreateView.as_view(), name="create"),
     path("export.csv", views.CustomerExportView.as_view(), name="export"),
+    path("import/", views.ImportView.as_view(), name="import"),
     path(
         "purchases/export.csv",
         views.PurchaseExportView.as_view(),

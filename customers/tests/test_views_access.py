@@ -69,6 +69,7 @@ PAGES = {
     "customers:feedback-create": (lambda w: [w.customer.pk], 200, 200),
     # Exports and imports are the Owner's.
     "customers:export": (lambda w: [], 403, 200),
+    "customers:import": (lambda w: [], 403, 200),
     "customers:purchase-export": (lambda w: [], 403, 200),
     "customers:interaction-export": (lambda w: [], 403, 200),
 }

@@ -16,6 +16,7 @@ from .history import (
     PurchaseCreateView,
     PurchaseRefundView,
 )
+from .imports import ImportView
 from .organize import (
     SegmentCreateView,
     SegmentDeleteView,
@@ -36,6 +37,7 @@ __all__ = [
     "FeedbackCreateView",
     "FollowUpCompleteView",
     "FollowUpListView",
+    "ImportView",
     "InteractionCreateView",
     "InteractionExportView",
     "NeedsFollowUpView",
