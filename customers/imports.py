@@ -378,7 +378,8 @@ class PurchaseImporter(Importer):
                     "customer",
                     who,
                     "No customer has this reference or email "
-                    "(import customers first, or use --create-missing).",
+                    "(import customers first, or let the import create missing "
+                    "customers).",
                 )
             identity = {"email": who} if "@" in who else {"reference": who}
             customer = services.create_customer(

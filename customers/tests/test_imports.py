@@ -129,7 +129,8 @@ def test_purchases_are_recorded_with_running_figures_and_rows_are_checked():
     assert [str(p) for p in report.rejected] == [
         "line 4, column amount ('12,50'): Use a dot for decimals, without separators.",
         "line 5, column customer ('C-404'): No customer has this reference or email "
-        "(import customers first, or use --create-missing).",
+        "(import customers first, or let the import create missing "
+        "customers).",
         "line 6, column occurred_at ('03.05.2024'): Use YYYY-MM-DD or an ISO "
         "date-time (2024-05-01T14:30).",
         "line 7, column occurred_at ('2099-01-01'): A purchase cannot be dated in "
