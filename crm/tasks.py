@@ -13,7 +13,3 @@ def record_worker_heartbeat() -> str:
     now = timezone.now().isoformat()
     cache.set(HEARTBEAT_KEY, now, timeout=None)
     return now
-
-
-def last_worker_heartbeat() -> str | None:
-    return cache.get(HEARTBEAT_KEY)
