@@ -40,8 +40,12 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "crispy_forms",
     "crispy_bootstrap5",
+    "rest_framework",
+    "drf_spectacular",
     "crm",
     "customers",
+    "loyalty",
+    "communications",
 ]
 
 MIDDLEWARE = [

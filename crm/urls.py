@@ -18,5 +18,7 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("customers/", include("customers.urls")),
+    path("loyalty/", include("loyalty.urls")),
+    path("communications/", include("communications.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,5 +1,6 @@
 from django.utils import timezone
 
+from .hooks import nav_items
 from .models import FollowUp, SavedSegment
 from .roles import is_owner, is_staff_member
 
@@ -9,8 +10,14 @@ def navigation(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not is_staff_member(user):
         return {}
+    owner = is_owner(user)
     return {
-        "is_owner": is_owner(user),
+        "is_owner": owner,
+        "nav_extra": [
+            item
+            for item in sorted(nav_items.values(), key=lambda i: i.order)
+            if owner or not item.owner_only
+        ],
         "is_staff_member": True,
         "nav_segments": SavedSegment.objects.only("pk", "name")[:20],
         "nav_follow_ups_due": lambda: (

@@ -19,6 +19,7 @@ from django.db.models import (
     DecimalField,
     F,
     IntegerField,
+    Model,
     TextField,
     Value,
 )
@@ -46,9 +47,26 @@ COLUMNS = [
 ]
 NAMES = [name for name, _ in COLUMNS]
 
-# Which model field fills each column, per source; the rest are NULL.
-SOURCES = {
-    "interaction": (
+
+@dataclass(frozen=True)
+class TimelineSource:
+    """A model whose rows belong on a customer's timeline.
+
+    ``fields`` maps shared columns (COLUMNS[4:]) to the model's fields; the rest
+    are NULL. ``template`` draws one entry (given ``item``, an unsaved copy
+    holding those fields); the built-in sources are drawn by the page itself.
+    """
+
+    model: type[Model]
+    fields: dict[str, str]
+    template: str = ""
+    occurred_at: str = "occurred_at"
+    by: str | None = "by__username"
+
+
+# Which model field fills each column, per source.
+SOURCES: dict[str, TimelineSource] = {
+    "interaction": TimelineSource(
         Interaction,
         {
             "t_kind": "kind",
@@ -57,7 +75,7 @@ SOURCES = {
             "t_body": "body",
         },
     ),
-    "purchase": (
+    "purchase": TimelineSource(
         Purchase,
         {
             "t_currency": "currency",
@@ -67,19 +85,34 @@ SOURCES = {
             "t_refunded_amount": "refunded_amount",
         },
     ),
-    "feedback": (
+    "feedback": TimelineSource(
         Feedback,
         {"t_kind": "kind", "t_body": "comment", "t_score": "score"},
     ),
 }
 
 
+def register_timeline_source(name: str, source: TimelineSource) -> None:
+    """Let another app's rows (points, messages) join every customer's timeline.
+
+    Called from that app's AppConfig.ready(); the model needs a ``customer``
+    foreign key and a date-time field named by ``source.occurred_at``.
+    """
+    if not source.template:
+        raise ValueError("A registered timeline source needs a template.")
+    unknown = set(source.fields) - set(NAMES[4:])
+    if unknown:
+        raise ValueError(f"Unknown timeline columns: {sorted(unknown)}")
+    SOURCES[name] = source
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
-    kind: str  # "interaction", "purchase" or "feedback"
+    kind: str  # "interaction", "purchase", "feedback" or a registered source
     occurred_at: datetime
     by: str  # the username of who recorded it, or ""
-    item: Interaction | Purchase | Feedback  # unsaved copy: for display only
+    item: Model  # an unsaved copy: for display only
+    template: str = ""  # how a registered source's entry is drawn
 
 
 CENT = Decimal("0.01")
@@ -92,13 +125,15 @@ def _entry(row: tuple) -> TimelineEntry:
         if values[money] is not None:
             values[money] = Decimal(values[money]).quantize(CENT)
     source = values["t_source"]
-    model, fields = SOURCES[source]
-    item = model(
+    spec = SOURCES[source]
+    item = spec.model(
         pk=values["t_pk"],
-        occurred_at=values["t_occurred_at"],
-        **{field: values[column] for column, field in fields.items()},
+        **{spec.occurred_at: values["t_occurred_at"]},
+        **{field: values[column] for column, field in spec.fields.items()},
     )
-    return TimelineEntry(source, values["t_occurred_at"], values["t_by"] or "", item)
+    return TimelineEntry(
+        source, values["t_occurred_at"], values["t_by"] or "", item, spec.template
+    )
 
 
 class Timeline:
@@ -108,19 +143,19 @@ class Timeline:
         self.customer = customer
 
     def _branch(self, source: str):
-        model, fields = SOURCES[source]
+        spec = SOURCES[source]
         columns = {
             "t_source": Value(source, output_field=CharField()),
             "t_pk": F("pk"),
-            "t_occurred_at": F("occurred_at"),
-            "t_by": F("by__username"),
+            "t_occurred_at": F(spec.occurred_at),
+            "t_by": F(spec.by) if spec.by else Cast(Value(None), CharField()),
         }
         for name, output_field in COLUMNS[4:]:
-            field = fields.get(name)
+            field = spec.fields.get(name)
             # A typed NULL: an untyped one is text to PostgreSQL's UNION.
             columns[name] = F(field) if field else Cast(Value(None), output_field)
         return (
-            model.objects.filter(customer=self.customer)
+            spec.model.objects.filter(customer=self.customer)
             .annotate(**columns)
             .values_list(*NAMES)
             .order_by()
@@ -132,8 +167,10 @@ class Timeline:
 
     def count(self) -> int:
         first, *rest = (
-            model.objects.filter(customer=self.customer).values_list("pk").order_by()
-            for model, _ in SOURCES.values()
+            spec.model.objects.filter(customer=self.customer)
+            .values_list("pk")
+            .order_by()
+            for spec in SOURCES.values()
         )
         return first.union(*rest, all=True).count()
 

@@ -19,6 +19,7 @@ from ..forms import (
     PurchaseForm,
     SegmentForm,
 )
+from ..hooks import panels_for
 from ..models import Customer, Feedback, SavedSegment, attach_tag_names
 from ..roles import OwnerRequiredMixin, StaffRequiredMixin
 from ..timeline import Timeline
@@ -110,6 +111,7 @@ class CustomerDetailView(StaffRequiredMixin, DetailView):
             interaction_form=InteractionForm(),
             purchase_form=PurchaseForm(),
             feedback_form=FeedbackForm(),
+            panels=panels_for(self.request, customer),
             **kwargs,
         )
 

@@ -1,0 +1,1 @@
+"""Outreach: MessageTemplate, FollowUpRule, Campaign, Message (the outbox)."""

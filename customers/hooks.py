@@ -1,0 +1,64 @@
+"""Places where other apps (loyalty, communications) extend the customer pages.
+
+customers imports neither app. Each registers here from its AppConfig.ready():
+
+- a *panel*: a card in the customer page's side column, drawn from a template
+  with a context function ``(request, customer) -> dict``;
+- a *timeline source*: a model whose rows join the customer's timeline (see
+  customers.timeline.register_timeline_source);
+- a *nav item*: a link in the top bar, for Staff or for Owners only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+
+
+@dataclass(frozen=True)
+class CustomerPanel:
+    name: str
+    template: str
+    context: Callable[[HttpRequest, Any], dict]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    owner_only: bool = False
+    order: int = 100
+
+
+customer_panels: dict[str, CustomerPanel] = {}
+nav_items: dict[str, NavItem] = {}
+
+
+def register_customer_panel(
+    name: str,
+    template: str,
+    context: Callable[[HttpRequest, Any], dict],
+    *,
+    order: int = 100,
+) -> None:
+    """Add (or replace, by name) a card on the customer page."""
+    customer_panels[name] = CustomerPanel(name, template, context, order)
+
+
+def register_nav_item(
+    label: str, url_name: str, *, owner_only: bool = False, order: int = 100
+) -> None:
+    """Add (or replace, by URL name) a link in the top navigation bar."""
+    nav_items[url_name] = NavItem(label, url_name, owner_only, order)
+
+
+def panels_for(request: HttpRequest, customer) -> list[dict]:
+    """Each registered panel's template and context, in order."""
+    return [
+        {"template": panel.template, **panel.context(request, customer)}
+        for panel in sorted(customer_panels.values(), key=lambda p: p.order)
+    ]

@@ -1,0 +1,1 @@
+"""Loyalty program: Program, Tier, Reward, Membership, PointsEntry, Redemption."""
