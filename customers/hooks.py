@@ -6,7 +6,11 @@ customers imports neither app. Each registers here from its AppConfig.ready():
   with a context function ``(request, customer) -> dict``;
 - a *timeline source*: a model whose rows join the customer's timeline (see
   customers.timeline.register_timeline_source);
-- a *nav item*: a link in the top bar, for Staff or for Owners only.
+- a *nav item*: a link in the top bar, for Staff or for Owners only;
+- *personal data*: what the app holds about a customer, for the data-rights
+  download (``export(customer) -> JSON-ready value``) and for erasure
+  (``erase(customer) -> None``: wipe personal and free text in its rows, keep
+  amounts and dates).
 """
 
 from __future__ import annotations
@@ -34,8 +38,16 @@ class NavItem:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class PersonalData:
+    name: str
+    export: Callable[[Any], Any]
+    erase: Callable[[Any], None]
+
+
 customer_panels: dict[str, CustomerPanel] = {}
 nav_items: dict[str, NavItem] = {}
+personal_data: dict[str, PersonalData] = {}
 
 
 def register_customer_panel(
@@ -62,3 +74,15 @@ def panels_for(request: HttpRequest, customer) -> list[dict]:
         {"template": panel.template, **panel.context(request, customer)}
         for panel in sorted(customer_panels.values(), key=lambda p: p.order)
     ]
+
+
+def register_personal_data(
+    name: str, export: Callable[[Any], Any], erase: Callable[[Any], None]
+) -> None:
+    """Include an app's rows in a customer's data download and in erasure.
+
+    ``export`` returns a JSON-ready value placed under ``name`` in the download;
+    ``erase`` runs inside the erasure's transaction, after the customer row is
+    locked.
+    """
+    personal_data[name] = PersonalData(name, export, erase)

@@ -19,3 +19,9 @@ purchase_refunded = Signal()
 # customers_merged(sender=Customer, kept, merged, by): `merged` is about to be
 # deleted; receivers move whatever of theirs points at it onto `kept`.
 customers_merged = Signal()
+
+# purchases_bulk_recorded(sender=Purchase, purchase_ids, by): a bulk import stored
+# these purchases (and updated the customers' running figures set-wise) without
+# calling record_purchase per row. Receivers react set-wise (e.g. one INSERT ...
+# SELECT earning points for every member's purchase), never row by row.
+purchases_bulk_recorded = Signal()
