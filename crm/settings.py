@@ -120,7 +120,10 @@ STORAGES = {
 # Uploaded import files wait here between the preview and the import.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 MEDIA_URL = "media/"  # never served: nothing public is stored there
-IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=100)
+IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=256)
+# Uploads up to this size are previewed and imported within the request; larger
+# ones run as a Celery job with a progress bar.
+IMPORT_INLINE_MAX_KB = env.int("IMPORT_INLINE_MAX_KB", default=512)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -37,12 +37,15 @@ class CrispyMixin:
     """Bootstrap 5 layout with one submit button; the template adds the <form>."""
 
     submit_label = "Save"
+    submit_class = "btn-primary"
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
-        self.helper.add_input(Submit("submit", self.submit_label))
+        self.helper.add_input(
+            Submit("submit", self.submit_label, css_class=self.submit_class)
+        )
 
 
 def not_in_future(value: datetime | None, what: str) -> datetime | None:
@@ -250,12 +253,25 @@ class MergeForm(CrispyMixin, forms.Form):
     )
 
 
+class EraseForm(CrispyMixin, forms.Form):
+    submit_label = "Erase this customer's personal data"
+    submit_class = "btn-danger"
+
+    confirm = forms.BooleanField(
+        required=True,
+        label="I understand this cannot be undone: names, contact details and every "
+        "note about this customer are wiped for good. Purchase amounts and dates "
+        "stay, anonymous, so the figures do not change.",
+    )
+
+
 class ImportForm(CrispyMixin, forms.Form):
     submit_label = "Preview"
 
     class Kind(models.TextChoices):
         CUSTOMERS = "customers", "Customers"
         PURCHASES = "purchases", "Purchases"
+        INTERACTIONS = "interactions", "Interactions (calls, emails, notes)"
 
     kind = forms.ChoiceField(choices=Kind.choices, label="What the file holds")
     file = forms.FileField(

@@ -8,6 +8,12 @@ urlpatterns = [
     path("new/", views.CustomerCreateView.as_view(), name="create"),
     path("export.csv", views.CustomerExportView.as_view(), name="export"),
     path("import/", views.ImportView.as_view(), name="import"),
+    path("import/<int:pk>/", views.ImportJobView.as_view(), name="import-job"),
+    path(
+        "import/<int:pk>/progress/",
+        views.ImportJobProgressView.as_view(),
+        name="import-job-progress",
+    ),
     path(
         "purchases/export.csv",
         views.PurchaseExportView.as_view(),
@@ -41,6 +47,8 @@ urlpatterns = [
     path("<int:pk>/", views.CustomerDetailView.as_view(), name="detail"),
     path("<int:pk>/edit/", views.CustomerUpdateView.as_view(), name="edit"),
     path("<int:pk>/merge/", views.CustomerMergeView.as_view(), name="merge"),
+    path("<int:pk>/data.json", views.CustomerDataView.as_view(), name="data-export"),
+    path("<int:pk>/erase/", views.CustomerEraseView.as_view(), name="erase"),
     path(
         "<int:pk>/interactions/new/",
         views.InteractionCreateView.as_view(),

@@ -23,6 +23,8 @@ from .history import (
     Purchase,
     TimelineQuerySet,
 )
+from .import_job import ImportJob
+from .rights import ErasureRecord
 from .segment import SavedSegment
 
 __all__ = [
@@ -31,9 +33,11 @@ __all__ = [
     "ConsentChange",
     "Customer",
     "CustomerQuerySet",
+    "ErasureRecord",
     "Feedback",
     "FollowUp",
     "FollowUpQuerySet",
+    "ImportJob",
     "Interaction",
     "Purchase",
     "SavedSegment",

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from customers.imports import CsvFileError, CustomerImporter, PurchaseImporter
 from customers.models import ConsentChange, Customer, Purchase
-from customers.signals import purchase_recorded
+from customers.signals import purchase_recorded, purchases_bulk_recorded
 from customers.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -114,18 +114,26 @@ PURCHASES = (
 )
 
 
-def test_purchases_are_recorded_with_running_figures_and_rows_are_checked():
+@pytest.mark.parametrize("row_by_row", [True, False], ids=["row-by-row", "set-wise"])
+def test_purchases_are_recorded_with_running_figures_and_rows_are_checked(
+    row_by_row,
+):
     zoe = CustomerFactory(reference="C-1", email="zoe@example.com")
     recorded = []
 
-    def receiver(purchase, **kwargs):
-        recorded.append(purchase)
+    def one(purchase, **kwargs):
+        recorded.append(purchase.pk)
 
-    purchase_recorded.connect(receiver, dispatch_uid="test-import")
+    def many(purchase_ids, **kwargs):
+        recorded.extend(purchase_ids)
+
+    purchase_recorded.connect(one, dispatch_uid="test-import")
+    purchases_bulk_recorded.connect(many, dispatch_uid="test-import-bulk")
     try:
-        report = PurchaseImporter().run(csv_bytes(PURCHASES))
+        report = PurchaseImporter(row_by_row=row_by_row).run(csv_bytes(PURCHASES))
     finally:
         purchase_recorded.disconnect(dispatch_uid="test-import")
+        purchases_bulk_recorded.disconnect(dispatch_uid="test-import-bulk")
     assert [str(p) for p in report.rejected] == [
         "line 4, column amount ('12,50'): Use a dot for decimals, without separators.",
         "line 5, column customer ('C-404'): No customer has this reference or email "
@@ -138,6 +146,7 @@ def test_purchases_are_recorded_with_running_figures_and_rows_are_checked():
     ]
     zoe.refresh_from_db()
     assert (zoe.orders_count, zoe.total_spent) == (2, Decimal("32.50"))
+    assert sorted(recorded) == sorted(zoe.purchases.values_list("pk", flat=True))
     assert len(recorded) == 2
     first = Purchase.objects.get(reference="ORD-1")
     assert timezone.localtime(first.occurred_at).hour == 0  # a date: that day

@@ -7,7 +7,7 @@ from django.urls import URLPattern, reverse
 from django.utils import timezone
 
 from customers import services
-from customers.models import Customer, SavedSegment, Tag
+from customers.models import Customer, ImportJob, SavedSegment, Tag
 from customers.tests.factories import CustomerFactory, TagFactory, UserFactory
 from customers.urls import urlpatterns
 
@@ -33,6 +33,9 @@ def world(staff_user):
         name="Tagged", params={"tag": tag.pk}, by=staff_user
     )
     return SimpleNamespace(
+        import_job=ImportJob.objects.create(
+            kind="customers", file_name="people.csv", stored_as="imports/x.csv"
+        ),
         customer=customer,
         follow_up=interaction.follow_ups.get(),
         purchase=purchase,
@@ -72,6 +75,11 @@ PAGES = {
     "customers:import": (lambda w: [], 403, 200),
     "customers:purchase-export": (lambda w: [], 403, 200),
     "customers:interaction-export": (lambda w: [], 403, 200),
+    "customers:import-job": (lambda w: [w.import_job.pk], 403, 200),
+    # A customer's data rights are the Owner's.
+    "customers:data-export": (lambda w: [w.customer.pk], 403, 200),
+    "customers:erase": (lambda w: [w.customer.pk], 403, 200),
+    "customers:import-job-progress": (lambda w: [w.import_job.pk], 403, 200),
 }
 
 

@@ -16,7 +16,7 @@ from .history import (
     PurchaseCreateView,
     PurchaseRefundView,
 )
-from .imports import ImportView
+from .imports import ImportJobProgressView, ImportJobView, ImportView
 from .organize import (
     SegmentCreateView,
     SegmentDeleteView,
@@ -26,9 +26,12 @@ from .organize import (
     TagListView,
     TagUpdateView,
 )
+from .rights import CustomerDataView, CustomerEraseView
 
 __all__ = [
     "CustomerCreateView",
+    "CustomerDataView",
+    "CustomerEraseView",
     "CustomerDetailView",
     "CustomerExportView",
     "CustomerListView",
@@ -37,6 +40,8 @@ __all__ = [
     "FeedbackCreateView",
     "FollowUpCompleteView",
     "FollowUpListView",
+    "ImportJobProgressView",
+    "ImportJobView",
     "ImportView",
     "InteractionCreateView",
     "InteractionExportView",

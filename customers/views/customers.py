@@ -20,7 +20,12 @@ from ..forms import (
     SegmentForm,
 )
 from ..hooks import panels_for
-from ..models import Customer, Feedback, SavedSegment, attach_tag_names
+from ..models import (
+    Customer,
+    Feedback,
+    SavedSegment,
+    attach_tag_names,
+)
 from ..roles import OwnerRequiredMixin, StaffRequiredMixin
 from ..timeline import Timeline
 from .base import (
@@ -90,7 +95,7 @@ class CustomerDetailView(StaffRequiredMixin, DetailView):
     context_object_name = "customer"
 
     def get_queryset(self):
-        return Customer.objects.select_related("owner")
+        return Customer.objects.select_related("owner", "erasure__by")
 
     def get_object(self, queryset=None):
         return attach_tag_names([super().get_object(queryset)])[0]
@@ -112,6 +117,8 @@ class CustomerDetailView(StaffRequiredMixin, DetailView):
             purchase_form=PurchaseForm(),
             feedback_form=FeedbackForm(),
             panels=panels_for(self.request, customer),
+            # Selected with the customer (a reverse one-to-one): no extra query.
+            erasure=getattr(customer, "erasure", None),
             **kwargs,
         )
 

@@ -1,4 +1,8 @@
-"""CSV upload for Owners: preview (a dry run of every row), then import."""
+"""CSV upload for Owners: preview (a dry run of every row), then import.
+
+A small file is checked and imported within the request; a large one becomes a
+Celery job whose page shows a progress bar and then the same report.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +11,18 @@ import uuid
 
 from django.contrib import messages
 from django.core.files.storage import default_storage
-from django.shortcuts import redirect, render
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
+from .. import import_jobs
 from ..forms import ImportForm
-from ..imports import CsvFileError, CustomerImporter, PurchaseImporter
+from ..imports import CsvFileError
+from ..models import ImportJob
 from ..roles import OwnerRequiredMixin
 
 TEMPLATE = "customers/import.html"
 UPLOAD = re.compile(r"^[0-9a-f]{32}$")
-
-
-def make_importer(kind: str, *, create_missing: bool, dry_run: bool, by):
-    if kind == ImportForm.Kind.PURCHASES:
-        return PurchaseImporter(create_missing=create_missing, dry_run=dry_run, by=by)
-    return CustomerImporter(dry_run=dry_run, by=by)
 
 
 def upload_path(upload_id: str) -> str:
@@ -32,33 +33,39 @@ class ImportView(OwnerRequiredMixin, View):
     """POST "preview" stores the file and dry-runs it; POST "import" applies it."""
 
     def get(self, request):
-        return render(request, TEMPLATE, {"form": ImportForm()})
+        return render(request, TEMPLATE, {"form": ImportForm(), "jobs": recent_jobs()})
 
     def post(self, request):
         if "upload" in request.POST:
             return self.run_import(request)
         form = ImportForm(request.POST, request.FILES)
         if not form.is_valid():
-            return render(request, TEMPLATE, {"form": form})
+            return render(request, TEMPLATE, {"form": form, "jobs": recent_jobs()})
+        upload = form.cleaned_data["file"]
         upload_id = uuid.uuid4().hex
-        default_storage.save(upload_path(upload_id), form.cleaned_data["file"])
+        stored_as = default_storage.save(upload_path(upload_id), upload)
         options = {
             "kind": form.cleaned_data["kind"],
             "create_missing": form.cleaned_data["create_missing"],
         }
+        if upload.size > import_jobs.inline_limit_bytes():
+            job = import_jobs.start_import_job(
+                stored_as=stored_as, file_name=upload.name, by=request.user, **options
+            )
+            return redirect("customers:import-job", job.pk)
         try:
             report = self.run(upload_id, dry_run=True, by=request.user, **options)
         except CsvFileError as error:
             default_storage.delete(upload_path(upload_id))
             form.add_error("file", str(error))
-            return render(request, TEMPLATE, {"form": form})
+            return render(request, TEMPLATE, {"form": form, "jobs": recent_jobs()})
         return render(
             request,
             TEMPLATE,
             {
                 "report": report,
                 "upload": upload_id,
-                "file_name": form.cleaned_data["file"].name,
+                "file_name": upload.name,
                 **options,
             },
         )
@@ -74,6 +81,9 @@ class ImportView(OwnerRequiredMixin, View):
             "kind": request.POST.get("kind", ""),
             "create_missing": request.POST.get("create_missing") == "True",
         }
+        if options["kind"] not in import_jobs.KINDS:
+            messages.error(request, "Choose what the file holds and upload it again.")
+            return redirect("customers:import")
         try:
             report = self.run(upload_id, dry_run=False, by=request.user, **options)
         except CsvFileError as error:
@@ -85,8 +95,56 @@ class ImportView(OwnerRequiredMixin, View):
 
     @staticmethod
     def run(upload_id: str, *, dry_run: bool, by, kind: str, create_missing: bool):
-        importer = make_importer(
+        importer = import_jobs.make_importer(
             kind, create_missing=create_missing, dry_run=dry_run, by=by
         )
         with default_storage.open(upload_path(upload_id), "rb") as stream:
             return importer.run(stream)
+
+
+def recent_jobs():
+    return ImportJob.objects.select_related("by")[:10]
+
+
+class ImportJobView(OwnerRequiredMixin, View):
+    """A large upload's progress, its report, and the button that imports it."""
+
+    def get(self, request, pk: int):
+        job = get_object_or_404(ImportJob, pk=pk)
+        return render(
+            request,
+            "customers/import_job.html",
+            {
+                "job": job,
+                "report": import_jobs.report_from_json(job.report)
+                if job.report
+                else None,
+                "progress": import_jobs.read_progress(job.pk),
+                "done": job.status == ImportJob.Status.DONE,
+            },
+        )
+
+    def post(self, request, pk: int):
+        job = get_object_or_404(ImportJob, pk=pk)
+        if import_jobs.confirm_import_job(job):
+            messages.success(request, "The import has started.")
+        else:
+            messages.error(request, "This file is not waiting to be imported.")
+        return redirect("customers:import-job", job.pk)
+
+
+class ImportJobProgressView(OwnerRequiredMixin, View):
+    """What the progress bar polls: status and rows done, as JSON."""
+
+    def get(self, request, pk: int):
+        job = get_object_or_404(ImportJob.objects.only("pk", "status"), pk=pk)
+        progress = import_jobs.read_progress(job.pk)
+        return JsonResponse(
+            {
+                "status": job.status,
+                "status_label": job.get_status_display(),
+                "running": job.running,
+                "rows": progress["rows"],
+                "total": progress["total"],
+            }
+        )

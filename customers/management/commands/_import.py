@@ -15,7 +15,9 @@ class ImportCommand(BaseCommand):
         )
 
     def make_importer(self, options) -> Importer:
-        raise CommandError("Use import_customers or import_purchases.")
+        raise CommandError(
+            "Use import_customers, import_purchases or import_interactions."
+        )
 
     def handle(self, *args, **options) -> None:
         importer = self.make_importer(options)

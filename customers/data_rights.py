@@ -1,0 +1,136 @@
+"""A customer's data rights: everything held about them as JSON, and erasure.
+
+Erasure wipes what identifies the person (names, email, phone, birthday,
+references, addresses in free text) and every free text written about them,
+while the anonymous row and its purchase amounts and dates stay, so the
+business's figures (revenue, retention, cohorts) do not change. Other apps add
+their rows through customers.hooks.register_personal_data.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from .hooks import personal_data
+from .models import Customer, ErasureRecord
+
+ERASED_MARKER = "[erased]"
+
+PROFILE_FIELDS = [
+    "id",
+    "reference",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "birthday",
+    "notes",
+    "email_opt_in",
+    "email_opt_in_at",
+    "email_opt_in_source",
+    "sms_opt_in",
+    "sms_opt_in_at",
+    "sms_opt_in_source",
+    "first_purchase_at",
+    "last_purchase_at",
+    "orders_count",
+    "total_spent",
+    "last_contact_at",
+    "created_at",
+    "updated_at",
+]
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready copy: dates as ISO text, money as a decimal string."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    return value
+
+
+def rows(queryset, *fields: str) -> list[dict]:
+    return [plain(row) for row in queryset.values(*fields)]
+
+
+def customer_data(customer: Customer) -> dict[str, Any]:
+    """Everything held about one customer, for a download."""
+    profile = {name: getattr(customer, name) for name in PROFILE_FIELDS}
+    profile["owner"] = customer.owner.get_username() if customer.owner else None
+    profile["tags"] = list(customer.tags.values_list("name", flat=True))
+    data: dict[str, Any] = {
+        "exported_at": timezone.now(),
+        "profile": profile,
+        "consent_history": rows(
+            customer.consent_changes.order_by("at"),
+            "channel", "opted_in", "source", "at", "by__username",
+        ),
+        "interactions": rows(
+            customer.interactions.order_by("occurred_at"),
+            "kind", "direction", "subject", "body", "occurred_at", "by__username",
+        ),
+        "purchases": rows(
+            customer.purchases.order_by("occurred_at"),
+            "occurred_at", "amount", "currency", "reference", "channel",
+            "refunded_amount", "refunded_at",
+        ),
+        "feedback": rows(
+            customer.feedback.order_by("occurred_at"),
+            "kind", "score", "comment", "occurred_at",
+        ),
+        "follow_ups": rows(
+            customer.follow_ups.order_by("due_on"),
+            "due_on", "note", "completed_at", "assignee__username",
+        ),
+    }  # fmt: skip
+    for name, source in sorted(personal_data.items()):
+        data[name] = source.export(customer)
+    return plain(data)
+
+
+def erase_customer(*, customer: Customer, by) -> ErasureRecord:
+    """Wipe a customer's personal data and free text; keep amounts and dates."""
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        if ErasureRecord.objects.filter(customer=locked).exists():
+            raise ValidationError("This customer's data has already been erased.")
+        wiped = {
+            "interactions": locked.interactions.update(subject="", body=""),
+            "purchases": locked.purchases.update(reference="", channel=""),
+            "feedback": locked.feedback.update(comment=""),
+            "follow_ups": locked.follow_ups.update(note=""),
+            "consent_history": locked.consent_changes.all().delete()[0],
+        }
+        locked.tags.clear()
+        for name, value in {
+            "first_name": "",
+            "last_name": ERASED_MARKER,
+            "email": "",
+            "phone": "",
+            "birthday": None,
+            "reference": "",
+            "notes": "",
+            "email_opt_in": False,
+            "email_opt_in_at": None,
+            "email_opt_in_source": "",
+            "sms_opt_in": False,
+            "sms_opt_in_at": None,
+            "sms_opt_in_source": "",
+        }.items():
+            setattr(locked, name, value)
+        locked.save()  # rebuilds search_text from the wiped fields
+        for name, source in sorted(personal_data.items()):
+            source.erase(locked)
+            wiped[name] = True
+        return ErasureRecord.objects.create(customer=locked, by=by, wiped=wiped)

@@ -1,0 +1,185 @@
+"""Large CSV uploads as Celery jobs: preview, confirm, import, with live progress.
+
+Small files are checked and imported inside the web request (views/imports.py).
+A large one becomes an ImportJob: a worker dry-runs it, the Owner reads the report
+and confirms, a worker imports it. Progress lives in the cache because the rows
+are written in transactions that nobody else can see until they commit (and a
+dry run's never commits).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from .imports import (
+    CsvFileError,
+    CustomerImporter,
+    Importer,
+    ImportReport,
+    Problem,
+    PurchaseImporter,
+)
+from .interaction_import import InteractionImporter
+from .models import ImportJob
+
+KINDS = ("customers", "purchases", "interactions")
+# Rejected rows kept with a job's report; the command line lists every one.
+REPORT_PROBLEMS_KEPT = 1000
+PROGRESS_EVERY_SECONDS = 0.5
+
+
+def make_importer(kind: str, *, create_missing: bool, dry_run: bool, by) -> Importer:
+    if kind == "purchases":
+        return PurchaseImporter(create_missing=create_missing, dry_run=dry_run, by=by)
+    if kind == "interactions":
+        return InteractionImporter(dry_run=dry_run, by=by)
+    if kind == "customers":
+        return CustomerImporter(dry_run=dry_run, by=by)
+    raise ValueError(f"Unknown import kind {kind!r}")
+
+
+def progress_key(job_id: int) -> str:
+    return f"import-job:{job_id}:progress"
+
+
+def read_progress(job_id: int) -> dict[str, Any]:
+    return cache.get(progress_key(job_id)) or {"rows": 0, "total": None}
+
+
+def report_to_json(report: ImportReport) -> dict[str, Any]:
+    return {
+        "dry_run": report.dry_run,
+        "rows": report.rows,
+        "created": report.created,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "rejected_count": report.rejected_count,
+        "rejected": [
+            [p.line, p.column, p.value, p.message]
+            for p in report.rejected[:REPORT_PROBLEMS_KEPT]
+        ],
+    }
+
+
+def report_from_json(data: dict[str, Any]) -> ImportReport:
+    rejected = [Problem(*values) for values in data.get("rejected", [])]
+    return ImportReport(
+        dry_run=data.get("dry_run", False),
+        rows=data.get("rows", 0),
+        created=data.get("created", 0),
+        updated=data.get("updated", 0),
+        unchanged=data.get("unchanged", 0),
+        rejected=rejected,
+        more_rejected=data.get("rejected_count", len(rejected)) - len(rejected),
+    )
+
+
+def start_import_job(
+    *, stored_as: str, file_name: str, kind: str, create_missing: bool, by
+) -> ImportJob:
+    """Queue a preview (dry run) of an uploaded file already saved to storage."""
+    from .tasks import run_import_job
+
+    with transaction.atomic():
+        job = ImportJob.objects.create(
+            kind=kind,
+            create_missing=create_missing,
+            file_name=file_name[:255],
+            stored_as=stored_as,
+            by=by,
+        )
+        run_import_job.delay_on_commit(job.pk)
+    return job
+
+
+def confirm_import_job(job: ImportJob) -> bool:
+    """Queue the real import of a previewed job; False if it is not waiting."""
+    from .tasks import run_import_job
+
+    with transaction.atomic():
+        claimed = ImportJob.objects.filter(
+            pk=job.pk, status=ImportJob.Status.PREVIEWED
+        ).update(status=ImportJob.Status.IMPORT_QUEUED)
+        if claimed:
+            run_import_job.delay_on_commit(job.pk)
+    return bool(claimed)
+
+
+def run_job(job_id: int) -> None:
+    """Do whatever the job waits for; safe to call twice (a redelivered task).
+
+    The conditional UPDATE claims the job: a second delivery finds it no longer
+    queued and does nothing.
+    """
+    claims = {
+        ImportJob.Status.PREVIEW_QUEUED: ImportJob.Status.PREVIEWING,
+        ImportJob.Status.IMPORT_QUEUED: ImportJob.Status.IMPORTING,
+    }
+    for queued, running in claims.items():
+        if ImportJob.objects.filter(pk=job_id, status=queued).update(status=running):
+            break
+    else:
+        return
+    job = ImportJob.objects.get(pk=job_id)
+    dry_run = running == ImportJob.Status.PREVIEWING
+    importer = make_importer(
+        job.kind, create_missing=job.create_missing, dry_run=dry_run, by=job.by
+    )
+    last_write = 0.0
+    total: int | None = None
+
+    def on_total(rows: int) -> None:
+        nonlocal total
+        total = rows
+        cache.set(progress_key(job_id), {"rows": 0, "total": total}, 3600)
+
+    def on_progress(rows: int) -> None:
+        nonlocal last_write
+        now = time.monotonic()
+        if now - last_write >= PROGRESS_EVERY_SECONDS:
+            cache.set(progress_key(job_id), {"rows": rows, "total": total}, 3600)
+            last_write = now
+
+    cache.set(progress_key(job_id), {"rows": 0, "total": None}, 3600)
+    try:
+        with default_storage.open(job.stored_as, "rb") as stream:
+            report = importer.run(stream, progress=on_progress, on_total=on_total)
+    except CsvFileError as error:
+        finish(job, ImportJob.Status.FAILED, error=str(error))
+        return
+    except Exception:
+        finish(
+            job,
+            ImportJob.Status.FAILED,
+            error="The import stopped on an unexpected error; rows imported before "
+            "it are kept (each row is all or nothing). Try again, or use the "
+            "import command to see the details.",
+        )
+        raise
+    cache.set(progress_key(job_id), {"rows": report.rows, "total": report.rows}, 3600)
+    finish(
+        job,
+        ImportJob.Status.PREVIEWED if dry_run else ImportJob.Status.DONE,
+        report=report_to_json(report),
+    )
+
+
+def finish(job: ImportJob, status: str, *, report=None, error: str = "") -> None:
+    job.status = status
+    job.report = report or job.report
+    job.error = error
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "report", "error", "finished_at"])
+    if status in (ImportJob.Status.DONE, ImportJob.Status.FAILED):
+        default_storage.delete(job.stored_as)
+
+
+def inline_limit_bytes() -> int:
+    return settings.IMPORT_INLINE_MAX_KB * 1024
