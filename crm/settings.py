@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served locally
     "crm",
     "customers",
     "loyalty",
@@ -127,6 +128,48 @@ IMPORT_INLINE_MAX_KB = env.int("IMPORT_INLINE_MAX_KB", default=512)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# The REST API under /api/v1/ (crm/api/): Owner-made tokens, or a staff session
+# for the browsable API; JSON bodies only, at most 1 MB (crm/api/parsers.py).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "crm.api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["crm.api.permissions.IsStaffMember"],
+    "DEFAULT_PARSER_CLASSES": ["crm.api.parsers.LimitedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "crm.api.pagination.ApiPagination",
+    "DEFAULT_THROTTLE_CLASSES": ["crm.api.throttling.ApiTokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "api_token": env("API_TOKEN_RATE", default="600/minute"),
+    },
+    "EXCEPTION_HANDLER": "crm.api.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CRM API",
+    "DESCRIPTION": "Customers, purchases, interactions and feedback. Authenticate "
+    "with `Authorization: Bearer <token>`; send an `Idempotency-Key` header with "
+    "every POST so a retry never creates twice.",
+    "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["crm.api.permissions.IsStaffMember"],
+    # Request bodies without the read-only fields, so clients (and schemathesis)
+    # see exactly what they may send.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "crm.api.schema.forbid_unknown_fields",
+    ],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 # Redis is optional: without it Celery uses kombu's filesystem transport, so a
 # fresh machine runs a real worker and beat with no server to install.

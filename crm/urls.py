@@ -20,5 +20,7 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("loyalty/", include("loyalty.urls")),
     path("communications/", include("communications.urls")),
+    path("api/v1/", include("crm.api.urls")),
+    path("settings/api-tokens/", include("crm.api.token_urls")),
     path("admin/", admin.site.urls),
 ]

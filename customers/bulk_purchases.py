@@ -18,8 +18,9 @@ that transaction.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import IO, Any
 
@@ -35,28 +36,30 @@ from .imports import (
     RowError,
     parse_amount,
     parse_moment,
-    read_rows,
+    read_records,
 )
 from .models import Customer, Purchase
 from .models.customer import FUTURE_TOLERANCE
 from .signals import purchases_bulk_recorded
 
 STAGE = "import_purchase_stage"
-# status: new (to insert), unchanged (already stored), rejected (see message).
+CLASSIFIED = "import_purchase_classified"
 CREATE_STAGE = f"""
-CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} (
-    line integer PRIMARY KEY,
+CREATE TEMPORARY TABLE {STAGE} (
+    line integer NOT NULL,
     customer_key text NOT NULL,
     occurred_at timestamptz NOT NULL,
     amount numeric(12, 2) NOT NULL,
     reference text NOT NULL,
     currency text NOT NULL,
-    channel text NOT NULL,
-    customer_id bigint,
-    status text NOT NULL DEFAULT 'new',
-    message text NOT NULL DEFAULT ''
+    channel text NOT NULL
 ) ON COMMIT DROP
 """
+NO_CUSTOMER = (
+    "No customer has this reference or email (import customers first, or let "
+    "the import create missing customers)."
+)
+INVALID_EMAIL = "Enter a valid email address."
 
 Row = tuple[int, str, datetime, Decimal, str, str, str]
 PROGRESS_EVERY_ROWS = 10_000
@@ -66,38 +69,74 @@ def supported() -> bool:
     return connection.vendor == "postgresql"
 
 
+AMOUNT = re.compile(r"\d{1,10}(\.\d{1,2})?")
+
+
 def parsed_rows(stream: IO[bytes], required, problems: list[Problem]) -> Iterator[Row]:
-    """Each row that passes the checks Python can make; the rest become problems."""
+    """Each row that passes the checks Python can make; the rest become problems.
+
+    The common case (an ISO date-time, a plain amount) takes a fast path; any
+    other value goes through the row-by-row importer's parsers, so the messages
+    are the same.
+    """
     now = timezone.now() + FUTURE_TOLERANCE
+    zone = timezone.get_current_timezone()
     default_currency = settings.DEFAULT_CURRENCY.upper()
-    for line, row in read_rows(stream, PURCHASE_COLUMNS, required):
+    header, records = read_records(stream, PURCHASE_COLUMNS, required)
+    width = len(header)
+    at = {
+        name: header.index(name) if name in header else None
+        for name in PURCHASE_COLUMNS
+    }
+    i_customer, i_moment, i_amount = at["customer"], at["occurred_at"], at["amount"]
+    optional = [
+        (name, at[name], limit)
+        for name, limit in (("reference", 64), ("currency", 3), ("channel", 32))
+    ]
+    for line, values in records:
         try:
-            if "__width__" in row:
-                raise RowError("", "", f"The row has {row['__width__']}.")
-            who = row["customer"]
+            if len(values) != width:
+                raise RowError(
+                    "", "", f"The row has {len(values)} values for {width} columns."
+                )
+            who = values[i_customer]
             if not who:
                 raise RowError(
                     "customer", "", "Give the customer's reference or email."
                 )
-            occurred_at = parse_moment("occurred_at", row["occurred_at"])
-            amount = parse_amount("amount", row["amount"])
-            if amount.as_tuple().exponent < -2 or amount >= Decimal("1e10"):
-                raise RowError(
-                    "amount", row["amount"], "Use at most 10 digits and 2 decimals."
-                )
+            moment_text = values[i_moment]
+            try:
+                if len(moment_text) == 10:
+                    occurred_at = datetime.combine(
+                        date.fromisoformat(moment_text), time.min, tzinfo=zone
+                    )
+                else:
+                    occurred_at = datetime.fromisoformat(moment_text)
+                    if occurred_at.tzinfo is None:
+                        occurred_at = occurred_at.replace(tzinfo=zone)
+            except ValueError:
+                occurred_at = parse_moment("occurred_at", moment_text)
+            amount_text = values[i_amount]
+            if AMOUNT.fullmatch(amount_text):
+                amount = Decimal(amount_text)
+            else:
+                amount = parse_amount("amount", amount_text)
+                if amount.as_tuple().exponent < -2 or amount >= Decimal("1e10"):
+                    raise RowError(
+                        "amount", amount_text, "Use at most 10 digits and 2 decimals."
+                    )
             if occurred_at > now:
                 raise RowError(
                     "occurred_at",
-                    row["occurred_at"],
+                    moment_text,
                     "A purchase cannot be dated in the future.",
                 )
-            reference = row.get("reference", "")
-            currency = (row.get("currency") or default_currency).upper()
-            channel = row.get("channel", "")
-            for column, value, limit in (
-                ("reference", reference, 64),
-                ("currency", currency, 3),
-                ("channel", channel, 32),
+            reference, currency, channel = (
+                values[index] if index is not None else "" for _, index, _ in optional
+            )
+            currency = currency.upper() or default_currency
+            for (column, _, limit), value in zip(
+                optional, (reference, currency, channel), strict=True
             ):
                 if len(value) > limit:
                     raise RowError(column, value, f"Use at most {limit} characters.")
@@ -112,13 +151,16 @@ def import_rows(
 ) -> dict[str, Any]:
     """Apply every row in the caller's transaction; returns counts and problems.
 
-    The rows stream into the staging table through one COPY; the statements
-    that follow touch each customer once, however many purchases they have.
+    The rows stream into a staging table through one COPY. Each later step
+    builds a new table from the last (CREATE TABLE AS is far cheaper than
+    updating a million staged rows), and the customers are updated once each,
+    however many purchases they have.
     """
     copied = 0
     with connection.cursor() as cursor:
+        # Sorts and hashes of a whole file: in memory, not in batches on disk.
+        cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute(CREATE_STAGE)
-        cursor.execute(f"TRUNCATE {STAGE}")
         with cursor.cursor.copy(
             f"COPY {STAGE} (line, customer_key, occurred_at, amount, reference, "
             "currency, channel) FROM STDIN"
@@ -131,163 +173,152 @@ def import_rows(
         # A temporary table has no statistics until analysed; without them the
         # planner guesses a handful of rows and picks nested loops.
         cursor.execute(f"ANALYZE {STAGE}")
-        _match_customers(cursor)
-        if create_missing:
-            _create_missing_customers(cursor, by)
-            _match_customers(cursor)
-        cursor.execute(
-            f"""
-            UPDATE {STAGE} SET status = 'rejected', message = %s
-            WHERE customer_id IS NULL
-            """,
-            [
-                "No customer has this reference or email (import customers first, "
-                "or let the import create missing customers)."
-            ],
-        )
-        _mark_known_purchases(cursor)
+        invalid = _match_customers(cursor, create_missing=create_missing)
+        _classify(cursor, invalid)
         new_ids = _insert_purchases(cursor, by)
         _add_to_running_figures(cursor)
         cursor.execute(
-            f"SELECT line, customer_key, reference, message FROM {STAGE} "
-            "WHERE status = 'rejected' ORDER BY line"
+            f"SELECT line, customer_key, reference, status FROM {CLASSIFIED} "
+            "WHERE status NOT IN ('new', 'unchanged') ORDER BY line"
         )
-        problems = [
-            Problem(
-                line,
-                "reference" if message.startswith("Reference") else "customer",
-                reference if message.startswith("Reference") else key,
-                message,
-            )
-            for line, key, reference, message in cursor.fetchall()
-        ]
-        cursor.execute(f"SELECT count(*) FROM {STAGE} WHERE status = 'unchanged'")
+        problems = [_problem(*values) for values in cursor.fetchall()]
+        cursor.execute(f"SELECT count(*) FROM {CLASSIFIED} WHERE status = 'unchanged'")
         unchanged = cursor.fetchone()[0]
-        cursor.execute(f"DROP TABLE {STAGE}")
+        cursor.execute(f"DROP TABLE {STAGE}, {CLASSIFIED}, import_purchase_matched")
     if new_ids:
         purchases_bulk_recorded.send(sender=Purchase, purchase_ids=new_ids, by=by)
     return {"created": len(new_ids), "unchanged": unchanged, "problems": problems}
 
 
-def _match_customers(cursor) -> None:
-    """By reference first, then by email in any letter case (as find_customer)."""
-    cursor.execute(
-        f"""
-        UPDATE {STAGE} s SET customer_id = c.id
-        FROM customers_customer c
-        WHERE s.customer_id IS NULL AND c.reference = s.customer_key
-          AND c.reference <> ''
-        """
-    )
-    cursor.execute(
-        f"""
-        UPDATE {STAGE} s SET customer_id = c.id
-        FROM customers_customer c
-        WHERE s.customer_id IS NULL AND position('@' in s.customer_key) > 0
-          AND lower(c.email) = lower(s.customer_key) AND c.email <> ''
-        """
-    )
+def _problem(line: int, key: str, reference: str, status: str) -> Problem:
+    if status == "conflict":
+        return Problem(
+            line,
+            "reference",
+            reference,
+            f"Reference {reference} is already used by another purchase.",
+        )
+    message = INVALID_EMAIL if status == "invalid_email" else NO_CUSTOMER
+    return Problem(line, "customer", key, message)
 
 
-def _create_missing_customers(cursor, by) -> None:
+def _match_customers(cursor, *, create_missing: bool) -> list[str]:
+    """By reference first, then by email in any letter case (as find_customer).
+
+    Returns the keys that look like emails but are not valid ones (create_missing
+    cannot make customers of them).
+    """
+    matched = f"""
+        CREATE TEMPORARY TABLE import_purchase_matched ON COMMIT DROP AS
+        SELECT s.*, coalesce(r.id, e.id) AS customer_id
+        FROM {STAGE} s
+        LEFT JOIN customers_customer r
+          ON r.reference = s.customer_key AND r.reference <> ''
+        LEFT JOIN customers_customer e
+          ON r.id IS NULL AND position('@' in s.customer_key) > 0
+          AND lower(e.email) = lower(s.customer_key) AND e.email <> ''
+    """
+    cursor.execute(matched)
+    if not create_missing:
+        return []
     cursor.execute(
-        f"SELECT DISTINCT ON (lower(customer_key)) customer_key, line FROM {STAGE} "
-        "WHERE customer_id IS NULL ORDER BY lower(customer_key), line"
+        "SELECT DISTINCT ON (lower(customer_key)) customer_key "
+        "FROM import_purchase_matched WHERE customer_id IS NULL "
+        "ORDER BY lower(customer_key), line"
     )
     new, invalid = [], []
-    for key, _line in cursor.fetchall():
+    for (key,) in cursor.fetchall():
         if "@" in key:
             try:
                 validate_email(key)
             except ValidationError:
                 invalid.append(key)
                 continue
-            customer = Customer(email=key, owner=None)
+            customer = Customer(email=key)
         else:
             customer = Customer(reference=key)
         customer.search_text = customer.build_search_text()
         new.append(customer)
-    Customer.objects.bulk_create(new, batch_size=5000)
-    if invalid:
-        cursor.execute(
-            f"""
-            UPDATE {STAGE} SET status = 'rejected', message = %s
-            WHERE customer_key = ANY(%s)
-            """,
-            ["Enter a valid email address.", invalid],
-        )
+    if new:
+        Customer.objects.bulk_create(new, batch_size=5000)
+        cursor.execute("DROP TABLE import_purchase_matched")
+        cursor.execute(matched)
+    return invalid
 
 
-def _mark_known_purchases(cursor) -> None:
-    """Purchases already stored, or earlier in the file, are not imported again."""
-    # A reference already stored: unchanged if it is the same customer's purchase
-    # of the same amount, else a conflict (as record_purchase decides).
+def _classify(cursor, invalid: list[str]) -> None:
+    """Each row's fate, as the row-by-row importer would decide it in file order.
+
+    - no customer (or, under create_missing, a key that is not a valid email);
+    - a reference already stored: unchanged if it is the same customer's purchase
+      of the same amount, else a conflict (as record_purchase decides);
+    - a reference repeated in the file: the first row is the purchase, the rest
+      are unchanged or conflicts by the same rule;
+    - no reference: the same customer, moment and amount as a stored purchase,
+      or as an earlier row of the file that is being stored, is unchanged.
+    """
     cursor.execute(
         f"""
-        UPDATE {STAGE} s SET
-          status = CASE WHEN p.customer_id = s.customer_id AND p.amount = s.amount
-                        THEN 'unchanged' ELSE 'rejected' END,
-          message = CASE WHEN p.customer_id = s.customer_id AND p.amount = s.amount
-                         THEN ''
-                         ELSE 'Reference ' || p.reference
-                              || ' is already used by another purchase.' END
-        FROM customers_purchase p
-        WHERE s.status = 'new' AND s.reference <> '' AND p.reference = s.reference
-        """
-    )
-    # A reference repeated in the file: the first row is the purchase.
-    cursor.execute(
-        f"""
-        UPDATE {STAGE} s SET
-          status = CASE WHEN f.customer_id = s.customer_id AND f.amount = s.amount
-                        THEN 'unchanged' ELSE 'rejected' END,
-          message = CASE WHEN f.customer_id = s.customer_id AND f.amount = s.amount
-                         THEN ''
-                         ELSE 'Reference ' || s.reference
-                              || ' is already used by another purchase.' END
-        FROM (
-            SELECT DISTINCT ON (reference) reference, line, customer_id, amount
-            FROM {STAGE} WHERE status = 'new' AND reference <> ''
-            ORDER BY reference, line
-        ) f
-        WHERE s.status = 'new' AND s.reference = f.reference AND s.line > f.line
-        """
-    )
-    # No reference: the same customer, moment and amount is the same purchase.
-    cursor.execute(
-        f"""
-        UPDATE {STAGE} s SET status = 'unchanged'
-        WHERE s.status = 'new' AND s.reference = '' AND EXISTS (
-            SELECT 1 FROM customers_purchase p
-            WHERE p.customer_id = s.customer_id AND p.occurred_at = s.occurred_at
-              AND p.amount = s.amount
+        CREATE TEMPORARY TABLE {CLASSIFIED} ON COMMIT DROP AS
+        WITH firsts AS (
+            SELECT DISTINCT ON (m.reference) m.reference, m.line AS first_line,
+                   m.customer_id AS first_customer, m.amount AS first_amount
+            FROM import_purchase_matched m
+            WHERE m.reference <> '' AND m.customer_id IS NOT NULL
+              AND NOT EXISTS (
+                  SELECT 1 FROM customers_purchase p WHERE p.reference = m.reference
+              )
+            ORDER BY m.reference, m.line
+        ),
+        decided AS (
+            SELECT m.*,
+              CASE
+                WHEN m.customer_id IS NULL AND m.customer_key = ANY(%s)
+                  THEN 'invalid_email'
+                WHEN m.customer_id IS NULL THEN 'no_customer'
+                WHEN p.id IS NOT NULL THEN
+                  CASE WHEN p.customer_id = m.customer_id AND p.amount = m.amount
+                       THEN 'unchanged' ELSE 'conflict' END
+                WHEN f.first_line < m.line THEN
+                  CASE WHEN f.first_customer = m.customer_id
+                        AND f.first_amount = m.amount
+                       THEN 'unchanged' ELSE 'conflict' END
+                WHEN m.reference = '' AND stored.found THEN 'unchanged'
+                ELSE 'new'
+              END AS decided
+            FROM import_purchase_matched m
+            LEFT JOIN customers_purchase p
+              ON m.reference <> '' AND p.reference = m.reference
+            LEFT JOIN firsts f ON f.reference = m.reference
+            LEFT JOIN LATERAL (
+                SELECT true AS found FROM customers_purchase q
+                WHERE m.reference = '' AND q.customer_id = m.customer_id
+                  AND q.occurred_at = m.occurred_at AND q.amount = m.amount
+                LIMIT 1
+            ) stored ON true
         )
-        """
-    )
-    # ... nor one stored earlier in the file, with a reference or without.
-    cursor.execute(
-        f"""
-        UPDATE {STAGE} s SET status = 'unchanged'
-        FROM (
-            SELECT line, min(line) OVER (
-                PARTITION BY customer_id, occurred_at, amount
-            ) AS first_line
-            FROM {STAGE} WHERE status = 'new'
-        ) e
-        WHERE s.status = 'new' AND s.reference = '' AND s.line = e.line
-          AND e.first_line < s.line
-        """
+        SELECT line, customer_key, occurred_at, amount, reference, currency,
+          channel, customer_id,
+          CASE WHEN decided = 'new' AND reference = '' AND line > min(line)
+                    FILTER (WHERE decided = 'new')
+                    OVER (PARTITION BY customer_id, occurred_at, amount)
+               THEN 'unchanged' ELSE decided END AS status
+        FROM decided
+        """,
+        [invalid],
     )
 
 
 def _insert_purchases(cursor, by) -> list[int]:
+    # In customer order: each customer's index pages and foreign-key lookups are
+    # touched together rather than all over the table.
     cursor.execute(
         f"""
         INSERT INTO customers_purchase (customer_id, occurred_at, amount, currency,
             reference, channel, refunded_amount, by_id, created_at)
         SELECT customer_id, occurred_at, amount, currency, reference, channel, 0,
             %s, statement_timestamp()
-        FROM {STAGE} WHERE status = 'new' ORDER BY line
+        FROM {CLASSIFIED} WHERE status = 'new' ORDER BY customer_id, occurred_at
         RETURNING id
         """,
         [getattr(by, "pk", None)],
@@ -308,7 +339,8 @@ def _add_to_running_figures(cursor) -> None:
         FROM (
             SELECT customer_id, count(*) AS orders, sum(amount) AS spent,
                    min(occurred_at) AS first_at, max(occurred_at) AS last_at
-            FROM {STAGE} WHERE status = 'new' GROUP BY customer_id
+            FROM {CLASSIFIED} WHERE status = 'new' GROUP BY customer_id
+            ORDER BY customer_id
         ) a
         WHERE c.id = a.customer_id
         """

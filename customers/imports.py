@@ -113,10 +113,14 @@ def decoded_lines(stream: IO[bytes]) -> Iterator[str]:
             ) from None
 
 
-def read_rows(
+def read_records(
     stream: IO[bytes], allowed: set[str], required: Callable[[set[str]], str | None]
-) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line number, row) for each non-blank record, after checking the header."""
+) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The checked header, and (line number, stripped values) per non-blank record.
+
+    A record with the wrong number of values is yielded as it is: the caller
+    reports it (read_rows turns it into a "__width__" row).
+    """
     lines = decoded_lines(stream)
     header_line = next(lines, "")
     if not header_line.strip():
@@ -139,25 +143,42 @@ def read_rows(
     missing = required(set(header))
     if missing:
         raise CsvFileError(f"Line 1: {missing}")
-    while True:
-        try:
-            values = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            raise CsvFileError(
-                f"Line {reader.line_num} is not valid CSV: {error}."
-            ) from None
-        if not any(value.strip() for value in values):
-            continue  # blank line
-        line = reader.line_num
-        if len(values) != len(header):
-            yield line, {"__width__": f"{len(values)} values for {len(header)} columns"}
+
+    def records() -> Iterator[tuple[int, list[str]]]:
+        while True:
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                raise CsvFileError(
+                    f"Line {reader.line_num} is not valid CSV: {error}."
+                ) from None
+            values = [value.strip() for value in values]
+            if any(values):
+                yield reader.line_num, values
+
+    return header, records()
+
+
+def read_rows(
+    stream: IO[bytes], allowed: set[str], required: Callable[[set[str]], str | None]
+) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, row) for each non-blank record, after checking the header."""
+    header, records = read_records(stream, allowed, required)
+    width = len(header)
+    for line, values in records:
+        if len(values) != width:
+            yield line, {"__width__": f"{len(values)} values for {width} columns"}
             continue
-        yield (
-            line,
-            {name: value.strip() for name, value in zip(header, values, strict=True)},
-        )
+        yield line, dict(zip(header, values, strict=True))
+
+
+def count_lines(stream: IO[bytes]) -> int:
+    """Lines in the file, fast (an estimate of its rows, for a progress bar)."""
+    lines = sum(block.count(b"\n") for block in iter(lambda: stream.read(1 << 20), b""))
+    stream.seek(0)
+    return lines
 
 
 def _chain(first: str, rest: Iterable[str]) -> Iterator[str]:
@@ -254,7 +275,7 @@ class Importer:
         ``on_total`` hears the number of rows after that first reading;
         ``progress`` the rows done so far, now and then.
         """
-        total = sum(1 for _ in read_rows(stream, self.columns, self.required))
+        total = self.check_whole_file(stream)
         if on_total is not None:
             on_total(total)
         stream.seek(0)
@@ -265,6 +286,10 @@ class Importer:
         else:
             self._apply_all(stream, progress)
         return self.report
+
+    def check_whole_file(self, stream: IO[bytes]) -> int:
+        """Read every line (refusing a broken file) before writing; the row count."""
+        return sum(1 for _ in read_rows(stream, self.columns, self.required))
 
     def _apply_all(self, stream, progress) -> None:
         for line, row in read_rows(stream, self.columns, self.required):
@@ -374,11 +399,23 @@ class PurchaseImporter(Importer):
         self.create_missing = create_missing
         self.row_by_row = row_by_row  # the reference path; tests compare the two
 
-    def _apply_all(self, stream, progress) -> None:
-        # On PostgreSQL whole chunks go in set-wise; elsewhere row by row.
+    def set_wise(self) -> bool:
         from . import bulk_purchases
 
-        if not bulk_purchases.supported() or self.row_by_row:
+        return bulk_purchases.supported() and not self.row_by_row
+
+    def check_whole_file(self, stream: IO[bytes]) -> int:
+        # Set-wise, the file is one transaction: a broken line anywhere rolls
+        # back everything, so one reading is enough (lines estimate the rows).
+        if self.set_wise():
+            return max(count_lines(stream) - 1, 0)
+        return super().check_whole_file(stream)
+
+    def _apply_all(self, stream, progress) -> None:
+        # On PostgreSQL the whole file goes in set-wise; elsewhere row by row.
+        from . import bulk_purchases
+
+        if not self.set_wise():
             return super()._apply_all(stream, progress)
         bulk_purchases.import_purchases_set_wise(
             stream,
