@@ -20,3 +20,10 @@ class CrmConfig(AppConfig):
         ):
             if key in options:
                 os.makedirs(options[key], exist_ok=True)
+
+        from customers.hooks import register_nav_item
+
+        # Imported for its side effect: the schema learns the token scheme.
+        from .api import schema  # noqa: F401
+
+        register_nav_item("API tokens", "api_tokens:list", owner_only=True, order=900)
