@@ -7,6 +7,9 @@ customers imports neither app. Each registers here from its AppConfig.ready():
 - a *timeline source*: a model whose rows join the customer's timeline (see
   customers.timeline.register_timeline_source);
 - a *nav item*: a link in the top bar, for Staff or for Owners only;
+- a *demo seeder*: ``seed(seed: int) -> str`` run by ``seed_demo`` after the
+  customers and their history exist (loyalty members, outreach rules), returning
+  a line for the summary;
 - *personal data*: what the app holds about a customer, for the data-rights
   download (``export(customer) -> JSON-ready value``) and for erasure
   (``erase(customer) -> None``: wipe personal and free text in its rows, keep
@@ -48,6 +51,7 @@ class PersonalData:
 customer_panels: dict[str, CustomerPanel] = {}
 nav_items: dict[str, NavItem] = {}
 personal_data: dict[str, PersonalData] = {}
+demo_seeders: dict[str, tuple[int, Callable[[int], str]]] = {}
 
 
 def register_customer_panel(
@@ -86,3 +90,17 @@ def register_personal_data(
     locked.
     """
     personal_data[name] = PersonalData(name, export, erase)
+
+
+def register_demo_seeder(
+    name: str, seed: Callable[[int], str], *, order: int = 100
+) -> None:
+    """Let ``seed_demo`` fill another app's demo data after the customers'."""
+    demo_seeders[name] = (order, seed)
+
+
+def run_demo_seeders(seed: int) -> list[str]:
+    return [
+        run(seed)
+        for _, run in sorted(demo_seeders.values(), key=lambda entry: entry[0])
+    ]

@@ -205,3 +205,25 @@ def test_emails_are_unique_ignoring_case():
         for e in Customer.objects.exclude(email="").values_list("email", flat=True)
     ]
     assert len(emails) == len(set(emails))
+
+
+def test_other_apps_demo_seeders_run_after_the_customers(db):
+    from customers.hooks import demo_seeders, register_demo_seeder
+
+    seen = []
+
+    def seeder(seed: int) -> str:
+        seen.append((seed, Customer.objects.count()))
+        return "Test app: seeded."
+
+    saved = dict(demo_seeders)
+    demo_seeders.clear()
+    register_demo_seeder("test_app", seeder)
+    out = StringIO()
+    try:
+        call_command("seed_demo", customers=5, seed=3, stdout=out)
+    finally:
+        demo_seeders.clear()
+        demo_seeders.update(saved)
+    assert seen == [(3, 5)]
+    assert "Test app: seeded." in out.getvalue()

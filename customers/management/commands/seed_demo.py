@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 from customers.demo import demo_data_exists, seed_demo_data
+from customers.hooks import run_demo_seeders
 from customers.models import Customer, Feedback, Interaction, Purchase
 
 
@@ -60,6 +61,8 @@ class Command(BaseCommand):
                 for model in (Customer, Purchase, Interaction, Feedback):
                     cursor.execute(f"ANALYZE {model._meta.db_table}")
                 cursor.execute(f"ANALYZE {Customer.tags.through._meta.db_table}")
+        # Other apps' demo data (loyalty members, outreach rules) on top.
+        extras = run_demo_seeders(seed) if summary.customers else []
         elapsed = time.monotonic() - started
         self.stdout.write(
             self.style.SUCCESS(
@@ -72,3 +75,5 @@ class Command(BaseCommand):
                 f"{', '.join(summary.staff)}."
             )
         )
+        for line in extras:
+            self.stdout.write(line)
