@@ -10,6 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
 
@@ -187,3 +188,22 @@ def test_a_real_worker_runs_the_job_and_reports_progress(owner_user, media):
     assert any(0 < done < rows for done in seen), seen
     assert rows in seen
     cache.delete(import_jobs.progress_key(job.pk))
+
+
+@pytest.mark.django_db
+def test_a_200_mb_upload_is_stored_and_queued_not_read_in_the_request(
+    owner_client, media, django_capture_on_commit_callbacks
+):
+    row = b"C-1,2024-01-01T10:00:00,12.50,ORD-%08d,shop\n"
+    rows = 200 * 1024 * 1024 // len(row % 0)
+    data = b"customer,occurred_at,amount,reference,channel\n" + b"".join(
+        row % n for n in range(rows)
+    )
+    upload = SimpleUploadedFile("big.csv", data, content_type="text/csv")
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = owner_client.post(IMPORT, {"kind": "purchases", "file": upload})
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and job.status == "preview_queued"
+    assert len(callbacks) == 1  # the worker reads it, not the web request
+    assert default_storage.size(job.stored_as) == len(data)
+    assert not Purchase.objects.exists()
