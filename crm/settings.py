@@ -177,7 +177,8 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # A miss, not a 500, while Redis is away (crm/cache.py).
+            "BACKEND": "crm.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
         }
     }
