@@ -27,3 +27,4 @@ class CrmConfig(AppConfig):
         from .api import schema  # noqa: F401
 
         register_nav_item("API tokens", "api_tokens:list", owner_only=True, order=900)
+        register_nav_item("Dashboard", "dashboard:index", owner_only=True, order=10)

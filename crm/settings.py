@@ -6,6 +6,7 @@ See .env.example and the Configuration table in the README for every variable.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -206,6 +207,8 @@ else:
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task whose worker process dies is given back to the queue (with acks_late).
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = env(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / ".celerybeat-schedule")
@@ -214,6 +217,38 @@ CELERY_BEAT_SCHEDULE: dict = {
     "worker-heartbeat": {
         "task": "crm.tasks.record_worker_heartbeat",
         "schedule": 60.0,
+    },
+    # Outreach: the schedule itself is Message.scheduled_for in the database.
+    "communications-plan": {
+        "task": "communications.tasks.plan_outreach_task",
+        "schedule": 300.0,
+    },
+    "communications-dispatch": {
+        "task": "communications.tasks.dispatch_due_messages",
+        "schedule": 60.0,
+    },
+    "communications-sweep": {
+        "task": "communications.tasks.sweep_outbox",
+        "schedule": 300.0,
+    },
+    # Loyalty, nightly in the business time zone: expiry first, so tiers and
+    # the morning's figures see the day's balances.
+    "loyalty-expire-points": {
+        "task": "loyalty.tasks.expire_points_task",
+        "schedule": crontab(hour=0, minute=15),
+    },
+    "loyalty-birthday-bonuses": {
+        "task": "loyalty.tasks.grant_birthday_bonuses_task",
+        "schedule": crontab(hour=0, minute=30),
+    },
+    "loyalty-recalculate-tiers": {
+        "task": "loyalty.tasks.recalculate_tiers_task",
+        "schedule": crontab(hour=0, minute=45),
+    },
+    # The dashboard's lifetime value models, fitted on data up to yesterday.
+    "dashboard-clv-fit": {
+        "task": "crm.tasks.refresh_clv_fit_task",
+        "schedule": crontab(hour=1, minute=30),
     },
 }
 
@@ -226,6 +261,32 @@ BUSINESS_NAME = env("BUSINESS_NAME", default="Our shop")
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", default="EUR")
 # Days without contact before a customer shows under "needs follow-up".
 FOLLOW_UP_AFTER_DAYS = env.int("FOLLOW_UP_AFTER_DAYS", default=30)
+
+# The owners' dashboard (crm/dashboard, crm/metrics): a customer is active while
+# their last purchase is within this many days (the page can change it).
+DASHBOARD_ACTIVITY_WINDOW_DAYS = env.int("DASHBOARD_ACTIVITY_WINDOW_DAYS", default=365)
+# Lifetime value predictions are shown only with at least this much data.
+CLV_MIN_CUSTOMERS = env.int("CLV_MIN_CUSTOMERS", default=300)
+CLV_MIN_HISTORY_DAYS = env.int("CLV_MIN_HISTORY_DAYS", default=180)
+CLV_MIN_REPEAT_CUSTOMERS = env.int("CLV_MIN_REPEAT_CUSTOMERS", default=100)
+
+# Outreach (communications): links in messages point at SITE_URL.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+SMS_BACKEND = env(
+    "SMS_BACKEND", default="communications.delivery.sms.ConsoleSmsBackend"
+)
+SMS_FILE_PATH = env("SMS_FILE_PATH", default=str(BASE_DIR / "sent-sms.jsonl"))
+COMMUNICATIONS_CHUNK_SIZE = env.int("COMMUNICATIONS_CHUNK_SIZE", default=100)
+COMMUNICATIONS_DISPATCH_LIMIT = env.int("COMMUNICATIONS_DISPATCH_LIMIT", default=5000)
+COMMUNICATIONS_MAX_ATTEMPTS = env.int("COMMUNICATIONS_MAX_ATTEMPTS", default=5)
+# Seconds before the sweeper hands out again a queued message whose task never
+# ran, and before it reconciles one stuck in "sending" (its worker died).
+COMMUNICATIONS_REQUEUE_AFTER = env.int("COMMUNICATIONS_REQUEUE_AFTER", default=600)
+COMMUNICATIONS_SENDING_TIMEOUT = env.int("COMMUNICATIONS_SENDING_TIMEOUT", default=600)
+# The header a provider reads as an idempotency key (e.g. Resend-Idempotency-Key).
+COMMUNICATIONS_IDEMPOTENCY_HEADER = env(
+    "COMMUNICATIONS_IDEMPOTENCY_HEADER", default="Idempotency-Key"
+)
 
 LOGGING = {
     "version": 1,

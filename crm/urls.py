@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from communications.views import UnsubscribeView
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="customers:list"), name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
@@ -20,6 +22,13 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("loyalty/", include("loyalty.urls")),
     path("communications/", include("communications.urls")),
+    path("dashboard/", include("crm.dashboard.urls")),
+    # Public (no login): the signed link in every outreach message.
+    path(
+        "unsubscribe/<str:token>/",
+        UnsubscribeView.as_view(),
+        name="unsubscribe",
+    ),
     path("api/v1/", include("crm.api.urls")),
     path("settings/api-tokens/", include("crm.api.token_urls")),
     path("admin/", admin.site.urls),

@@ -1,1 +1,0 @@
-"""Outreach: MessageTemplate, FollowUpRule, Campaign, Message (the outbox)."""

@@ -1,0 +1,43 @@
+"""The messages held about a customer: for the data download, and erasure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .models import Message
+
+
+def _when(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def export_messages(customer) -> list[dict[str, Any]]:
+    """Every message to the customer, as JSON-ready values."""
+    messages = Message.objects.filter(customer=customer).select_related(
+        "rule", "campaign"
+    )
+    return [
+        {
+            "channel": message.channel,
+            "status": message.status,
+            "reason": message.reason,
+            "source": message.source_name,
+            "to": message.to_address,
+            "subject": message.subject,
+            "body_text": message.body_text,
+            "body_html": message.body_html,
+            "scheduled_for": _when(message.scheduled_for),
+            "sent_at": _when(message.sent_at),
+            "created_at": _when(message.created_at),
+        }
+        for message in messages.order_by("created_at", "pk")
+    ]
+
+
+def erase_messages(customer) -> None:
+    """Wipe addresses and rendered texts; keep statuses and dates for the figures."""
+    Message.objects.filter(customer=customer).update(
+        to_address="", subject="", body_text="", body_html="", provider_id=""
+    )
+    # A provider's error can quote the address; the reason of a failure goes too.
+    Message.objects.filter(customer=customer, status="failed").update(reason="")

@@ -1,0 +1,1 @@
+"""The owners' retention dashboard: pages over crm.metrics."""

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "dashboard"
+urlpatterns = [
+    path("", views.DashboardView.as_view(), name="index"),
+    path("csv/<slug:table>.csv", views.DashboardCsvView.as_view(), name="csv"),
+    path("customers/<slug:kind>/", views.CustomerListView.as_view(), name="customers"),
+]

@@ -1,1 +1,0 @@
-"""Loyalty program: Program, Tier, Reward, Membership, PointsEntry, Redemption."""

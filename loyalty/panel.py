@@ -1,0 +1,90 @@
+"""The loyalty card on the customer page (registered in LoyaltyConfig.ready()).
+
+Queries, whatever the ledger's length: 1 program, 1 membership with its tier;
+for a member also 1 its 12-month figure, 1 lots summary, 1 tiers, 1 recent
+entries, 1 tier changes, 1 rewards for the redeem form (8 in all; 2 for a
+non-member).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db.models import Min, Q, Sum
+from django.http import HttpRequest
+from django.utils import timezone
+
+from customers.roles import is_owner
+
+from .forms import RedeemForm
+from .models import Membership, PointsEntry, Program, Tier
+from .services.tiers import qualifying_figures
+
+EXPIRING_SOON_DAYS = 30
+RECENT_ENTRIES = 5
+RECENT_TIER_CHANGES = 3
+
+
+def next_tier_progress(
+    tiers: list[Tier], current: Tier | None, qualifying: Decimal
+) -> tuple[Tier | None, int | None]:
+    """The next tier above the member's, and how far along they are (0-100)."""
+    floor = current.threshold if current else Decimal("-1")
+    above = [tier for tier in tiers if tier.threshold > max(floor, qualifying)]
+    if not above:
+        return None, None
+    following = above[0]
+    if not following.threshold:
+        return following, 100
+    percent = int(qualifying * 100 / following.threshold)
+    return following, max(0, min(percent, 100))
+
+
+def loyalty_panel(request: HttpRequest, customer) -> dict:
+    program = Program.current()
+    membership = (
+        Membership.objects.select_related("tier").filter(customer=customer).first()
+    )
+    if membership is None:
+        return {"program": program, "membership": None}
+    qualifying = qualifying_figures(program, membership_ids=[membership.pk]).get(
+        membership.pk, Decimal("0")
+    )
+    today = timezone.localdate()
+    soon = today + timedelta(days=EXPIRING_SOON_DAYS)
+    lots = PointsEntry.objects.filter(membership=membership).open()
+    summary = lots.aggregate(
+        spendable=Sum(
+            "remaining",
+            filter=(Q(available_on__isnull=True) | Q(available_on__lte=today))
+            & (Q(expires_on__isnull=True) | Q(expires_on__gt=today)),
+        ),
+        pending=Sum("remaining", filter=Q(available_on__gt=today)),
+        expiring=Sum("remaining", filter=Q(expires_on__gt=today, expires_on__lte=soon)),
+        expiring_on=Min(
+            "expires_on", filter=Q(expires_on__gt=today, expires_on__lte=soon)
+        ),
+    )
+    tiers = list(Tier.objects.all())
+    next_tier, progress = next_tier_progress(tiers, membership.tier, qualifying)
+    return {
+        "program": program,
+        "membership": membership,
+        "spendable": summary["spendable"] or 0,
+        "pending": summary["pending"] or 0,
+        "expiring": summary["expiring"] or 0,
+        "expiring_on": summary["expiring_on"],
+        "expiring_days": EXPIRING_SOON_DAYS,
+        "next_tier": next_tier,
+        "progress": progress,
+        "to_next_tier": (next_tier.threshold - qualifying) if next_tier else None,
+        "recent_entries": list(
+            PointsEntry.objects.filter(membership=membership)
+            .select_related("by")
+            .order_by("-occurred_at", "-pk")[:RECENT_ENTRIES]
+        ),
+        "tier_changes": list(membership.tier_changes.all()[:RECENT_TIER_CHANGES]),
+        "redeem_form": RedeemForm(),
+        "can_adjust": is_owner(request.user),
+    }

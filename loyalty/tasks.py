@@ -1,0 +1,26 @@
+"""Loyalty's nightly work, sent by Celery beat (schedule in crm/settings.py).
+
+Thin: each task calls its service, which batches its own transactions.
+"""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task
+def expire_points_task() -> int:
+    """Expire the lots whose day has come; returns the points expired."""
+    return services.expire_points()
+
+
+@shared_task
+def recalculate_tiers_task() -> int:
+    """Move members whose 12-month window no longer fits their tier."""
+    return len(services.recalculate_tiers())
+
+
+@shared_task
+def grant_birthday_bonuses_task() -> int:
+    """Give today's birthday members their bonus (once a year each)."""
+    return services.grant_birthday_bonuses()
