@@ -222,7 +222,7 @@ def test_emails_are_unique_ignoring_case():
 
 
 def test_other_apps_demo_seeders_run_after_the_customers(db):
-    from customers.hooks import demo_seeders, register_demo_seeder
+    from customers.hooks import register_demo_seeder
 
     seen = []
 
