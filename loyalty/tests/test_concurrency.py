@@ -22,9 +22,9 @@ from loyalty.models import Membership, PointsEntry, Redemption, Reward
 
 from .factories import RewardFactory, buy, run_program
 
-# serialized_rollback puts back what the migrations made (the Staff and Owner
-# groups, permissions) once each test has emptied the tables.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# The roles fixture puts back the Staff and Owner groups the migration made,
+# which a transactional test's flush empties.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("roles")]
 
 
 def race(count: int, attempt: Callable[[int], str]) -> Counter:

@@ -50,7 +50,8 @@ def test_tier_task_moves_members(program, customer):
     assert Membership.objects.get(customer=customer).tier.name == "Silver"
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("roles")
 def test_a_real_worker_expires_points_sent_from_here():
     run_program()
     customer = CustomerFactory()
