@@ -28,3 +28,14 @@ class CrmConfig(AppConfig):
 
         register_nav_item("API tokens", "api_tokens:list", owner_only=True, order=900)
         register_nav_item("Dashboard", "dashboard:index", owner_only=True, order=10)
+
+        # Security: session limits and lockouts, and the audit trail, which is
+        # part of a customer's data download and is wiped on erasure.
+        from customers.hooks import register_personal_data
+
+        from .audit import celery_origin  # noqa: F401  (connects task signals)
+        from .audit.erasure import erase_audit_trail, export_audit_trail
+        from .security import sessions  # noqa: F401  (connects the login stamp)
+
+        register_nav_item("Security", "security:settings", owner_only=True, order=910)
+        register_personal_data("audit", export_audit_trail, erase_audit_trail)

@@ -224,3 +224,7 @@ class ClvScore(models.Model):
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.predicted_clv} (p alive {self.p_alive:.2f})"
 
+
+# Models kept in their own packages, registered under the crm app.
+from .audit.models import AuditEvent  # noqa: E402, F401
+from .security.models import SecuritySettings  # noqa: E402, F401

@@ -31,5 +31,7 @@ urlpatterns = [
     ),
     path("api/v1/", include("crm.api.urls")),
     path("settings/api-tokens/", include("crm.api.token_urls")),
+    path("settings/security/", include("crm.security.urls")),
+    path("settings/audit/", include("crm.audit.urls")),
     path("admin/", admin.site.urls),
 ]

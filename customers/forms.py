@@ -22,11 +22,20 @@ from .models import (
     SavedSegment,
     Tag,
 )
+from .models.customer import UNSAFE_TEXT_MESSAGE, has_unsafe_characters
 
 DATETIME_WIDGET = forms.DateTimeInput(
     attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
 )
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+# The longest note, interaction body or comment a form takes: a page of text.
+FREE_TEXT_MAX = 10_000
+
+
+def single_line(value: str) -> None:
+    """Refuse line breaks and control characters (see Customer.clean)."""
+    if has_unsafe_characters(value):
+        raise forms.ValidationError(UNSAFE_TEXT_MESSAGE)
 
 
 def staff_users():
@@ -65,6 +74,11 @@ class CustomerForm(CrispyMixin, forms.ModelForm):
     owner = ShortModelChoiceField(
         queryset=staff_users(), required=False, empty_label="Nobody"
     )
+    notes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=FREE_TEXT_MAX,
+    )
 
     class Meta:
         model = Customer
@@ -81,10 +95,7 @@ class CustomerForm(CrispyMixin, forms.ModelForm):
             "sms_opt_in",
             "notes",
         ]
-        widgets = {
-            "birthday": DATE_WIDGET,
-            "notes": forms.Textarea(attrs={"rows": 3}),
-        }
+        widgets = {"birthday": DATE_WIDGET}
 
     def clean_email(self) -> str:
         return self.cleaned_data["email"].strip()
@@ -121,7 +132,10 @@ class InteractionForm(CrispyMixin, forms.Form):
     )
     subject = forms.CharField(max_length=200, required=False)
     body = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Notes"
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        label="Notes",
+        max_length=FREE_TEXT_MAX,
     )
     occurred_at = forms.DateTimeField(
         widget=DATETIME_WIDGET,
@@ -180,9 +194,12 @@ class PurchaseForm(CrispyMixin, forms.Form):
         help_text="Leave empty for now.",
     )
     reference = forms.CharField(
-        max_length=64, required=False, help_text="Order or receipt number."
+        max_length=64,
+        required=False,
+        help_text="Order or receipt number.",
+        validators=[single_line],
     )
-    channel = forms.CharField(max_length=32, required=False)
+    channel = forms.CharField(max_length=32, required=False, validators=[single_line])
 
     def clean_occurred_at(self):
         return not_in_future(self.cleaned_data.get("occurred_at"), "A purchase")
@@ -201,7 +218,11 @@ class FeedbackForm(CrispyMixin, forms.Form):
 
     kind = forms.ChoiceField(choices=Feedback.Kind.choices)
     score = forms.IntegerField(min_value=0, max_value=10)
-    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=FREE_TEXT_MAX,
+    )
 
     def clean(self):
         cleaned = super().clean()
@@ -220,6 +241,7 @@ class TagForm(CrispyMixin, forms.ModelForm):
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
+        single_line(name)
         # The database's rule is case-insensitive too, but its message names the
         # constraint and lands above the form instead of beside the field.
         if Tag.objects.filter(name__iexact=name).exclude(pk=self.instance.pk).exists():
@@ -230,7 +252,7 @@ class TagForm(CrispyMixin, forms.ModelForm):
 class SegmentForm(CrispyMixin, forms.Form):
     submit_label = "Save segment"
 
-    name = forms.CharField(max_length=100)
+    name = forms.CharField(max_length=100, validators=[single_line])
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()

@@ -29,6 +29,27 @@ def digits_only(text: str) -> str:
     return "".join(c for c in text or "" if c.isdigit())
 
 
+# Fields that end up in e-mail and SMS headers or CSV cells: one line of text.
+SINGLE_LINE_FIELDS = ("first_name", "last_name", "email", "phone", "reference")
+
+
+UNSAFE_TEXT_MESSAGE = (
+    "Line breaks, control characters and unreadable characters are not allowed here."
+)
+
+
+def has_unsafe_characters(text: str | None) -> bool:
+    """True for CR, LF, NUL and the like, Unicode line separators, and U+FFFD
+    (what bytes that were not valid UTF-8 decode to).
+
+    A line break in a name would let it start a new header line in a message
+    (header injection); refusing it on input keeps such text out of the data.
+    """
+    return any(
+        unicodedata.category(c) == "Cc" or c in "\u2028\u2029\ufffd" for c in text or ""
+    )
+
+
 class Tag(models.Model):
     name = models.CharField(max_length=50)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -259,8 +280,15 @@ class Customer(models.Model):
 
     def clean(self) -> None:
         super().clean()
+        errors = {
+            name: UNSAFE_TEXT_MESSAGE
+            for name in SINGLE_LINE_FIELDS
+            if has_unsafe_characters(getattr(self, name))
+        }
         if self.birthday and self.birthday > timezone.localdate():
-            raise ValidationError({"birthday": "A birthday cannot be in the future."})
+            errors["birthday"] = "A birthday cannot be in the future."
+        if errors:
+            raise ValidationError(errors)
 
     def validate_constraints(self, exclude=None) -> None:
         try:

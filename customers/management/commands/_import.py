@@ -1,6 +1,7 @@
 """What the import commands share: open the file, run, print the report."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from customers.imports import CsvFileError, Importer
 
@@ -28,6 +29,13 @@ class ImportCommand(BaseCommand):
             raise CommandError(f"No such file: {options['file']}") from None
         except CsvFileError as error:
             raise CommandError(str(error)) from None
+        except DatabaseError as error:
+            raise CommandError(
+                f"The database failed during the import ({error}). Each row (and a "
+                "purchases file on PostgreSQL as a whole) is all or nothing, so "
+                "nothing is half written: run the same command again and what is "
+                "already in is skipped."
+            ) from None
         for problem in report.rejected:
             self.stderr.write(f"Rejected {problem}")
         self.stdout.write(report.summary())
