@@ -150,6 +150,13 @@ class Data:
             "/settings/api-tokens/",
             "/api/v1/customers/",
             f"/accounts/login/?next={PAYLOADS[4].format(id='nx')}",
+            # Other apps' pages that show customers' names and texts.
+            "/loyalty/",
+            "/communications/",
+            "/communications/upcoming/",
+            "/dashboard/",
+            "/dashboard/customers/active/",
+            "/dashboard/customers/new/",
         ]
         for customer, purchase, follow_up, tag, segment in zip(
             self.customers,
@@ -174,6 +181,9 @@ class Data:
                 f"/api/v1/customers/{pk}/",
                 f"/api/v1/customers/{pk}/interactions/",
                 f"/api/v1/customers/{pk}/purchases/",
+                f"/loyalty/members/{pk}/",
+                f"/loyalty/members/{pk}/enroll/",
+                f"/loyalty/members/{pk}/adjust/",
             ]
         urls += [build(self) for build in EXTRA_PAGES]
         return urls
