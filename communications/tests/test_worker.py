@@ -246,7 +246,7 @@ def start_private_redis(folder: Path) -> subprocess.Popen:
 @pytest.fixture
 def private_redis(tmp_path):
     if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed")
+        pytest.fail("redis-server is missing: install Debian's redis-server.")
     assert free_port(PRIVATE_REDIS_PORT), f"port {PRIVATE_REDIS_PORT} is in use"
     state = {"process": start_private_redis(tmp_path)}
 
