@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+from abc import ABC, abstractmethod
 from pathlib import Path
 
 from django.conf import settings
@@ -21,9 +22,10 @@ from django.utils.module_loading import import_string
 from .errors import UNKNOWN
 
 
-class BaseSmsBackend:
+class BaseSmsBackend(ABC):
+    @abstractmethod
     def send(self, *, to: str, body: str, idempotency_key: str) -> str:
-        raise NotImplementedError
+        """Deliver one SMS; the provider's id for it."""
 
     def lookup(self, idempotency_key: str):
         """The provider's id if delivered, None if not, UNKNOWN if it cannot tell."""
