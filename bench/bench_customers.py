@@ -64,6 +64,13 @@ TIMELINE_KEYS = """
         UNION ALL
         SELECT 'feedback', id, occurred_at
           FROM customers_feedback WHERE customer_id = %(pk)s
+        UNION ALL
+        SELECT 'points', id, occurred_at
+          FROM loyalty_pointsentry WHERE customer_id = %(pk)s
+        UNION ALL
+        SELECT 'message', id, finished_at
+          FROM communications_message WHERE customer_id = %(pk)s
+          AND status IN ('skipped', 'failed', 'reconcile')
     ) t ORDER BY occurred_at DESC, source DESC, id DESC
     LIMIT %(limit)s OFFSET %(offset)s
 """
@@ -72,13 +79,66 @@ TIMELINE_COUNT = """
         SELECT id FROM customers_interaction WHERE customer_id = %(pk)s
         UNION ALL SELECT id FROM customers_purchase WHERE customer_id = %(pk)s
         UNION ALL SELECT id FROM customers_feedback WHERE customer_id = %(pk)s
+        UNION ALL SELECT id FROM loyalty_pointsentry WHERE customer_id = %(pk)s
+        UNION ALL SELECT id FROM communications_message WHERE customer_id = %(pk)s
+          AND status IN ('skipped', 'failed', 'reconcile')
     ) t
 """
+# Each timeline source's table, and whether its rows name who recorded them.
 TIMELINE_ROWS = {
-    "interaction": "customers_interaction",
-    "purchase": "customers_purchase",
-    "feedback": "customers_feedback",
+    "interaction": ("customers_interaction", True),
+    "purchase": ("customers_purchase", True),
+    "feedback": ("customers_feedback", True),
+    "points": ("loyalty_pointsentry", True),
+    "message": ("communications_message", False),
 }
+# The loyalty card beside the timeline (loyalty/panel.py), for a member.
+LOYALTY_CARD = (
+    ("SELECT * FROM loyalty_program ORDER BY id LIMIT 1", ()),
+    (
+        "SELECT m.*, t.* FROM loyalty_membership m "
+        "LEFT JOIN loyalty_tier t ON t.id = m.tier_id WHERE m.customer_id = %(pk)s "
+        "ORDER BY m.enrolled_at DESC, m.id DESC LIMIT 1",
+        ("pk",),
+    ),
+    (
+        "SELECT sum(e.points - e.shortfall) FROM loyalty_pointsentry e "
+        "JOIN customers_purchase p ON p.id = e.purchase_id "
+        "WHERE e.kind IN ('earn', 'reversal') AND e.customer_id = %(pk)s "
+        "AND p.occurred_at >= now() - interval '1 year'",
+        ("pk",),
+    ),
+    (
+        "SELECT sum(remaining) FILTER (WHERE (available_on IS NULL "
+        "OR available_on <= current_date) AND (expires_on IS NULL "
+        "OR expires_on > current_date)), "
+        "sum(remaining) FILTER (WHERE available_on > current_date), "
+        "sum(remaining) FILTER (WHERE expires_on > current_date "
+        "AND expires_on <= current_date + 30), "
+        "min(expires_on) FILTER (WHERE expires_on > current_date "
+        "AND expires_on <= current_date + 30) "
+        "FROM loyalty_pointsentry WHERE customer_id = %(pk)s AND remaining > 0",
+        ("pk",),
+    ),
+    ("SELECT * FROM loyalty_tier ORDER BY threshold", ()),
+    (
+        "SELECT e.*, u.username FROM loyalty_pointsentry e "
+        "LEFT JOIN auth_user u ON u.id = e.by_id WHERE e.customer_id = %(pk)s "
+        "ORDER BY e.occurred_at DESC, e.id DESC LIMIT 5",
+        ("pk",),
+    ),
+    (
+        "SELECT c.* FROM loyalty_tierchange c "
+        "JOIN loyalty_membership m ON m.id = c.membership_id "
+        "WHERE m.customer_id = %(pk)s ORDER BY c.changed_at DESC, c.id DESC LIMIT 3",
+        ("pk",),
+    ),
+    (
+        "SELECT * FROM loyalty_reward WHERE is_active "
+        "AND (stock IS NULL OR stock > 0) ORDER BY cost, name",
+        (),
+    ),
+)
 
 
 def parse_args() -> argparse.Namespace:
@@ -270,14 +330,16 @@ class RawPages:
             TIMELINE_KEYS,
             {"pk": pk, "limit": TIMELINE_PAGE, "offset": (page - 1) * TIMELINE_PAGE},
         )
-        for source, table in TIMELINE_ROWS.items():
+        for source, (table, by) in TIMELINE_ROWS.items():
             ids = [key[1] for key in keys if key[0] == source]
-            if ids:
+            if ids and by:
                 self.execute(
                     f"SELECT r.*, u.username FROM {table} r "
                     "LEFT JOIN auth_user u ON u.id = r.by_id WHERE r.id = ANY(%s)",
                     [ids],
                 )
+            elif ids:
+                self.execute(f"SELECT * FROM {table} WHERE id = ANY(%s)", [ids])
         self.execute(
             "SELECT avg(score) FILTER (WHERE kind = 'csat'), "
             "avg(score) FILTER (WHERE kind = 'nps') "
@@ -290,6 +352,8 @@ class RawPages:
             "WHERE f.customer_id = %s AND f.completed_at IS NULL ORDER BY f.due_on",
             [pk],
         )
+        for query, names in LOYALTY_CARD:
+            self.execute(query, {"pk": pk} if names else None)
         return keys
 
     def explain(self, run: Callable[[], object]) -> None:
@@ -337,9 +401,9 @@ def main() -> None:
         .first()["last_name"]
     )
     term = normalize_for_search(surname)[:4]
-    timeline_entries = (
-        busy.interactions.count() + busy.purchases.count() + busy.feedback.count()
-    )
+    from customers.timeline import Timeline
+
+    timeline_entries = Timeline(busy).count()
     client = Client()
     client.force_login(get_user_model().objects.get(username=STAFF_USERS[0][0]))
 
