@@ -136,11 +136,27 @@ def _entry(row: tuple) -> TimelineEntry:
     )
 
 
+# Entries at the same instant keep a stable order: by kind, then newest id.
+ORDER = ("-t_occurred_at", "-t_source", "-t_pk")
+
+
 class Timeline:
     """A sliceable, countable view of a customer's history, newest first."""
 
     def __init__(self, customer: Customer) -> None:
         self.customer = customer
+
+    def _keys(self, source: str):
+        spec = SOURCES[source]
+        return (
+            spec.model.objects.filter(customer=self.customer)
+            .annotate(
+                t_source=Value(source, output_field=CharField()),
+                t_pk=F("pk"),
+                t_occurred_at=F(spec.occurred_at),
+            )
+            .order_by()
+        )
 
     def _branch(self, source: str):
         spec = SOURCES[source]
@@ -180,6 +196,29 @@ class Timeline:
     def __getitem__(self, page: slice) -> list[TimelineEntry]:
         if not isinstance(page, slice):
             raise TypeError("The timeline is read a page (a slice) at a time.")
-        # Entries at the same instant keep a stable order: by kind, then newest id.
-        rows = self._rows().order_by("-t_occurred_at", "-t_source", "-t_pk")[page]
+        if page.start:
+            return self._deep_page(page)
+        rows = self._rows().order_by(*ORDER)[page]
+        return [_entry(row) for row in rows]
+
+    def _deep_page(self, page: slice) -> list[TimelineEntry]:
+        """A later page: sort the keys first, then read only that page's rows.
+
+        Sorting whole rows (every column, the author joined) to skip hundreds of
+        them cost ten times the page itself; the keys sort in a fraction of that.
+        """
+        first, *rest = (
+            self._keys(source).values_list("t_source", "t_pk", "t_occurred_at")
+            for source in SOURCES
+        )
+        keys = list(first.union(*rest, all=True).order_by(*ORDER)[page])
+        wanted: dict[str, list[int]] = {}
+        for source, pk, _ in keys:
+            wanted.setdefault(source, []).append(pk)
+        if not wanted:
+            return []
+        first, *rest = (
+            self._branch(source).filter(pk__in=pks) for source, pks in wanted.items()
+        )
+        rows = first.union(*rest, all=True).order_by(*ORDER)
         return [_entry(row) for row in rows]
