@@ -31,11 +31,14 @@ class CrmConfig(AppConfig):
 
         # Security: session limits and lockouts, and the audit trail, which is
         # part of a customer's data download and is wiped on erasure.
-        from customers.hooks import register_personal_data
+        from customers.hooks import register_actor_context, register_personal_data
 
         from .audit import celery_origin  # noqa: F401  (connects task signals)
+        from .audit.actor import acting_as
         from .audit.erasure import erase_audit_trail, export_audit_trail
-        from .security import sessions  # noqa: F401  (connects the login stamp)
+        from .security import sessions, two_factor  # noqa: F401  (login receivers)
 
         register_nav_item("Security", "security:settings", owner_only=True, order=910)
         register_personal_data("audit", export_audit_trail, erase_audit_trail)
+        # Imports name their user in the trail (customers cannot import crm).
+        register_actor_context(acting_as)

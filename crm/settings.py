@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI's files, served locally
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "crm",
     "customers",
     "loyalty",
@@ -63,8 +65,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "crm.security.sessions.SessionTimeoutMiddleware",
+    # An Owner with two-factor on owes a code after the password.
+    "crm.security.two_factor.TwoFactorMiddleware",
     "crm.audit.actor.AuditActorMiddleware",
     # Last, as django-axes asks: turns a lockout into the login page with a reason.
     "axes.middleware.AxesMiddleware",
@@ -122,6 +127,10 @@ AXES_CLIENT_IP_CALLABLE = "crm.security.lockouts.client_ip"
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
 
+# Optional two-factor login for Owners (crm/security/two_factor.py): the name
+# authenticator apps show beside the code.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="CRM")
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "customers:list"
 LOGOUT_REDIRECT_URL = "login"
@@ -152,6 +161,10 @@ IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=256)
 # Uploads up to this size are previewed and imported within the request; larger
 # ones run as a Celery job with a progress bar.
 IMPORT_INLINE_MAX_KB = env.int("IMPORT_INLINE_MAX_KB", default=512)
+# Housekeeping (crm.tasks.housekeeping_task): previews never imported, and their
+# files, go after this many days; stored API responses (idempotency) after hours.
+IMPORT_UPLOAD_RETENTION_DAYS = env.int("IMPORT_UPLOAD_RETENTION_DAYS", default=7)
+IDEMPOTENCY_RETENTION_HOURS = env.int("IDEMPOTENCY_RETENTION_HOURS", default=24)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -270,6 +283,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     "loyalty-recalculate-tiers": {
         "task": "loyalty.tasks.recalculate_tiers_task",
         "schedule": crontab(hour=0, minute=45),
+    },
+    "housekeeping": {
+        "task": "crm.tasks.housekeeping_task",
+        "schedule": crontab(minute=40),
     },
     # The dashboard's lifetime value models, fitted on data up to yesterday.
     "dashboard-clv-fit": {

@@ -13,12 +13,18 @@ customers imports neither app. Each registers here from its AppConfig.ready():
 - *personal data*: what the app holds about a customer, for the data-rights
   download (``export(customer) -> JSON-ready value``) and for erasure
   (``erase(customer) -> None``: wipe personal and free text in its rows, keep
-  amounts and dates).
+  amounts and dates);
+- an *actor context*: ``factory(user, *, origin) -> context manager`` that
+  attributes every change made inside it to ``user`` (None: the system) and
+  names where it came from, for the audit trail. Imports (a Celery job, the
+  import commands) use it through ``acting_as``; without one registered it does
+  nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +58,7 @@ customer_panels: dict[str, CustomerPanel] = {}
 nav_items: dict[str, NavItem] = {}
 personal_data: dict[str, PersonalData] = {}
 demo_seeders: dict[str, tuple[int, Callable[[int], str]]] = {}
+actor_contexts: dict[str, Callable[..., AbstractContextManager]] = {}
 
 
 def register_customer_panel(
@@ -104,3 +111,18 @@ def run_demo_seeders(seed: int) -> list[str]:
         run(seed)
         for _, run in sorted(demo_seeders.values(), key=lambda entry: entry[0])
     ]
+
+
+def register_actor_context(factory: Callable[..., AbstractContextManager]) -> None:
+    """Name the context manager that tells the audit trail who is acting.
+
+    ``factory(user, origin=...)`` is called for each block of work; the last
+    registration wins (there is one audit trail).
+    """
+    actor_contexts["default"] = factory
+
+
+def acting_as(user, *, origin: str) -> AbstractContextManager:
+    """Attribute the changes made inside the block to ``user`` (None: the system)."""
+    factory = actor_contexts.get("default")
+    return nullcontext() if factory is None else factory(user, origin=origin)

@@ -10,6 +10,8 @@ dry run's never commits).
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +20,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from . import hooks
 from .imports import (
     CsvFileError,
     CustomerImporter,
@@ -30,6 +33,8 @@ from .interaction_import import InteractionImporter
 from .models import ImportJob
 
 KINDS = ("customers", "purchases", "interactions")
+# Where uploads wait (in default storage) between the preview and the import.
+UPLOAD_FOLDER = "imports"
 # Rejected rows kept with a job's report; the command line lists every one.
 REPORT_PROBLEMS_KEPT = 1000
 PROGRESS_EVERY_SECONDS = 0.5
@@ -149,7 +154,11 @@ def run_job(job_id: int) -> None:
 
     cache.set(progress_key(job_id), {"rows": 0, "total": None}, 3600)
     try:
-        with default_storage.open(job.stored_as, "rb") as stream:
+        # The audit trail names the Owner who uploaded the file, not the worker.
+        with (
+            hooks.acting_as(job.by, origin=f"import-job:{job.pk}"),
+            default_storage.open(job.stored_as, "rb") as stream,
+        ):
             report = importer.run(stream, progress=on_progress, on_total=on_total)
     except CsvFileError as error:
         finish(job, ImportJob.Status.FAILED, error=str(error))
@@ -183,3 +192,56 @@ def finish(job: ImportJob, status: str, *, report=None, error: str = "") -> None
 
 def inline_limit_bytes() -> int:
     return settings.IMPORT_INLINE_MAX_KB * 1024
+
+
+@dataclass(frozen=True)
+class ImportCleanup:
+    jobs: int
+    files: int
+
+
+def delete_stale_imports(
+    *, older_than: timedelta, now: datetime | None = None
+) -> ImportCleanup:
+    """Delete previews nobody imported within `older_than`, and upload files
+    older than that which no waiting job needs.
+
+    The files include small uploads previewed within a request and never
+    imported (they have no job) and any file a done or failed job left behind.
+    The jobs go in one transaction (durable: committed before their files go);
+    a job confirmed meanwhile is no longer "previewed" and stays.
+    """
+    cutoff = (now or timezone.now()) - older_than
+    with transaction.atomic(durable=True):
+        stale = ImportJob.objects.filter(
+            status=ImportJob.Status.PREVIEWED, finished_at__lt=cutoff
+        )
+        # skip_locked: a confirmation updating the row right now wins.
+        pks = list(stale.select_for_update(skip_locked=True).values_list("pk"))
+        jobs, _ = stale.filter(pk__in=[pk for (pk,) in pks]).delete()
+    return ImportCleanup(jobs=jobs, files=_delete_old_upload_files(cutoff))
+
+
+def _delete_old_upload_files(cutoff: datetime) -> int:
+    try:
+        _, names = default_storage.listdir(UPLOAD_FOLDER)
+    except FileNotFoundError:
+        return 0
+    needed = set(
+        ImportJob.objects.exclude(
+            status__in=[ImportJob.Status.DONE, ImportJob.Status.FAILED]
+        ).values_list("stored_as", flat=True)
+    )
+    deleted = 0
+    for name in names:
+        path = f"{UPLOAD_FOLDER}/{name}"
+        if path in needed:
+            continue
+        try:
+            if default_storage.get_modified_time(path) >= cutoff:
+                continue
+            default_storage.delete(path)
+        except FileNotFoundError:  # removed meanwhile (the import finished)
+            continue
+        deleted += 1
+    return deleted

@@ -67,6 +67,13 @@ PROJECT_PAGES = {
     "security:lockouts": (lambda w: [], LOGIN, 403, 200),
     # Unlocking is a POST from the lockouts page.
     "security:lockout-unlock": (lambda w: [], LOGIN, 403, 405),
+    # Two-factor login: set-up without a new secret returns to the two-factor
+    # page; turning it off is a POST; the code page sends anyone who owes no
+    # code onwards (Staff never owe one).
+    "security:two-factor": (lambda w: [], LOGIN, 403, 200),
+    "security:two-factor-setup": (lambda w: [], LOGIN, 403, 302),
+    "security:two-factor-disable": (lambda w: [], LOGIN, 403, 405),
+    "security:two-factor-verify": (lambda w: [], LOGIN, 302, 302),
     "audit:list": (lambda w: [], LOGIN, 403, 200),
 }
 

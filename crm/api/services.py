@@ -1,16 +1,17 @@
-"""Making and revoking API tokens, and finding the token a request presents."""
+"""Making and revoking API tokens, finding the token a request presents, and
+forgetting old idempotent responses."""
 
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from crm.models import ApiToken, hash_token_secret
+from crm.models import ApiToken, IdempotencyRecord, hash_token_secret
 
 PREFIX_LENGTH = 8
 # last_used_at is written at most this often per token: one UPDATE a minute
@@ -67,3 +68,18 @@ def note_token_used(token: ApiToken) -> None:
         Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_PRECISION)
     ).update(last_used_at=now)
     token.last_used_at = now
+
+
+@transaction.atomic
+def delete_old_idempotency_records(
+    *, older_than: timedelta, now: datetime | None = None
+) -> int:
+    """Forget stored API responses older than `older_than`; how many went.
+
+    Clients retry within minutes; a key reused after the retention is a new
+    request. The records hold response bodies (personal data), so they do not
+    stay forever.
+    """
+    cutoff = (now or timezone.now()) - older_than
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

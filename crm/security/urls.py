@@ -1,4 +1,5 @@
-"""/settings/security/: the Owner's session limits and login lockouts."""
+"""/settings/security/: the Owner's session limits, login lockouts and two-factor
+login, and the code page that follows the password when two-factor is on."""
 
 from django.urls import path
 
@@ -9,4 +10,18 @@ urlpatterns = [
     path("", views.SecuritySettingsView.as_view(), name="settings"),
     path("lockouts/", views.LockoutListView.as_view(), name="lockouts"),
     path("lockouts/unlock/", views.LockoutUnlockView.as_view(), name="lockout-unlock"),
+    path("two-factor/", views.TwoFactorView.as_view(), name="two-factor"),
+    path(
+        "two-factor/setup/", views.TwoFactorSetupView.as_view(), name="two-factor-setup"
+    ),
+    path(
+        "two-factor/disable/",
+        views.TwoFactorDisableView.as_view(),
+        name="two-factor-disable",
+    ),
+    path(
+        "two-factor/verify/",
+        views.TwoFactorVerifyView.as_view(),
+        name="two-factor-verify",
+    ),
 ]

@@ -213,6 +213,7 @@ OWN_PAGES = [
     "password_change",
     "security:settings",
     "security:lockouts",
+    "security:two-factor",
     "audit:list",
     "api_tokens:list",
 ]

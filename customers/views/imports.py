@@ -26,7 +26,7 @@ UPLOAD = re.compile(r"^[0-9a-f]{32}$")
 
 
 def upload_path(upload_id: str) -> str:
-    return f"imports/{upload_id}.csv"
+    return f"{import_jobs.UPLOAD_FOLDER}/{upload_id}.csv"
 
 
 class ImportView(OwnerRequiredMixin, View):

@@ -1,8 +1,14 @@
-"""What the import commands share: open the file, run, print the report."""
+"""What the import commands share: open the file, run, print the report.
 
+Every change is recorded in the audit trail with the origin
+``command:<name>``, as the user named by ``--as-user`` or else as the system.
+"""
+
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
+from customers import hooks
 from customers.imports import CsvFileError, Importer
 
 
@@ -14,16 +20,43 @@ class ImportCommand(BaseCommand):
             action="store_true",
             help="Check every row and report what would happen; write nothing.",
         )
+        parser.add_argument(
+            "--as-user",
+            metavar="USERNAME",
+            help="Record the changes as this active user's (in the audit trail and "
+            "as the rows' author); without it they are the system's.",
+        )
 
     def make_importer(self, options) -> Importer:
         raise CommandError(
             "Use import_customers, import_purchases or import_interactions."
         )
 
+    @property
+    def command_name(self) -> str:
+        return self.__module__.rsplit(".", 1)[-1]
+
+    def acting_user(self, username: str | None):
+        """The active user named by --as-user, or None (the system)."""
+        if username is None:
+            return None
+        user = get_user_model()._default_manager.filter(username=username).first()
+        if user is None:
+            raise CommandError(f"--as-user: no user has the username {username!r}.")
+        if not user.is_active:
+            raise CommandError(
+                f"--as-user: the user {username!r} is deactivated; name an active one."
+            )
+        return user
+
     def handle(self, *args, **options) -> None:
-        importer = self.make_importer(options)
+        user = self.acting_user(options.get("as_user"))
+        importer = self.make_importer({**options, "by": user})
         try:
-            with open(options["file"], "rb") as stream:
+            with (
+                hooks.acting_as(user, origin=f"command:{self.command_name}"),
+                open(options["file"], "rb") as stream,
+            ):
                 report = importer.run(stream)
         except FileNotFoundError:
             raise CommandError(f"No such file: {options['file']}") from None

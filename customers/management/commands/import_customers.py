@@ -10,4 +10,4 @@ class Command(ImportCommand):
     )
 
     def make_importer(self, options) -> CustomerImporter:
-        return CustomerImporter(dry_run=options["dry_run"])
+        return CustomerImporter(dry_run=options["dry_run"], by=options.get("by"))

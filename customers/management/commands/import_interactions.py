@@ -11,4 +11,4 @@ class Command(ImportCommand):
     )
 
     def make_importer(self, options) -> InteractionImporter:
-        return InteractionImporter(dry_run=options["dry_run"])
+        return InteractionImporter(dry_run=options["dry_run"], by=options.get("by"))

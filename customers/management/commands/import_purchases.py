@@ -19,5 +19,7 @@ class Command(ImportCommand):
 
     def make_importer(self, options) -> PurchaseImporter:
         return PurchaseImporter(
-            dry_run=options["dry_run"], create_missing=options["create_missing"]
+            dry_run=options["dry_run"],
+            create_missing=options["create_missing"],
+            by=options.get("by"),
         )

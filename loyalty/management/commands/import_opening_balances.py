@@ -9,4 +9,4 @@ class Command(ImportCommand):
     )
 
     def make_importer(self, options) -> OpeningBalanceImporter:
-        return OpeningBalanceImporter(dry_run=options["dry_run"])
+        return OpeningBalanceImporter(dry_run=options["dry_run"], by=options.get("by"))
