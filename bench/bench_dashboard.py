@@ -214,6 +214,8 @@ def main() -> None:
     if "postgres" not in config["ENGINE"]:
         sys.exit("The benchmark needs PostgreSQL (set DATABASE_URL).")
     prepare(args, config)
+    # The machine may be shared: the load average beside the figures says how much.
+    loads = [os.getloadavg()]
 
     from django.conf import settings
     from django.contrib.auth import get_user_model
@@ -342,11 +344,15 @@ def main() -> None:
         )
     )
 
+    loads.append(os.getloadavg())
     print()
     print(
         f"{Customer.objects.count():,} customers, {Purchase.objects.count():,} "
         f"purchases; as of {plan.as_of}, period {plan.period.label}; "
-        f"{len(data):,} customers in the model."
+        f"{len(data):,} customers in the model; load average (1, 5, 15 min) "
+        f"{' / '.join(f'{n:.1f}' for n in loads[0])} at the start, "
+        f"{' / '.join(f'{n:.1f}' for n in loads[1])} at the end on "
+        f"{os.cpu_count()} cores."
     )
     print()
     print("| what | runs | median s | min s | max s | note |")

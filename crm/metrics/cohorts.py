@@ -73,13 +73,46 @@ def cohort_cells(plan: Plan, facts: Relation, count: int = COHORT_MONTHS) -> Rel
     )
 
 
-def cohorts(plan: Plan, facts: Relation, count: int = COHORT_MONTHS) -> dict:
-    """The cohort table: one row per acquisition month, oldest first."""
+def fetch_cells(plan: Plan, facts: Relation, count: int = COHORT_MONTHS) -> dict:
+    """The cohort cells by (month index of the cohort, k)."""
     first = month_index(first_cohort(plan.as_of, count))
-    cells = {
+    return {
         (first + int(c["cohort"]), int(c["k"])): c
         for c in fetch_all(cohort_cells(plan, facts, count))
     }
+
+
+def acquisition_revenue(
+    plan: Plan, cells: dict, count: int = COHORT_MONTHS
+) -> list[Decimal] | None:
+    """Per trend period, the revenue from the customers acquired in it.
+
+    Known from the cohorts (each cohort's month-0 revenue) when the trend's
+    periods are the cohort months, as for a month up to the as-of date; None
+    otherwise (quarters, years, custom periods).
+    """
+    first = month_index(first_cohort(plan.as_of, count))
+    months = [month_of(first + i) for i in range(count)]
+    if [period.first for period in plan.trend] != months:
+        return None
+    return [
+        as_decimal(cells.get((first + i, 0), {}).get("revenue")) for i in range(count)
+    ]
+
+
+def cohorts(
+    plan: Plan,
+    facts: Relation,
+    count: int = COHORT_MONTHS,
+    cells: dict | None = None,
+) -> dict:
+    """The cohort table: one row per acquisition month, oldest first.
+
+    ``cells`` are those of ``fetch_cells`` when already fetched.
+    """
+    first = month_index(first_cohort(plan.as_of, count))
+    if cells is None:
+        cells = fetch_cells(plan, facts, count)
     last_month = month_index(plan.as_of)
     # The as-of month counts as over only on its last day.
     complete_until = last_month if _is_month_end(plan.as_of) else last_month - 1

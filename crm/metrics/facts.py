@@ -15,7 +15,7 @@ from decimal import Decimal
 from functools import cached_property
 
 from django.conf import settings
-from django.db.models import Case, Count, F, Max, Min, Q, Sum, Value, When
+from django.db.models import Count, Max, Min, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
 from .occasions import MONEY, counted_purchases, cutoff_for, local_day
@@ -115,10 +115,11 @@ def customer_facts(plan: Plan) -> Relation:
     ``occasions_to_<cur|prev>`` and ``value_to_<cur|prev>`` the occasions and net
     spend by the end of this period and the one before.
     """
+    # Every purchase counted is before the end of the as-of day: no filter there.
     columns = {
-        f"last_{j}": Max(
-            Case(When(occurred_at__lt=end_of_day(day), then=F("occurred_at")))
-        )
+        f"last_{j}": Max("occurred_at")
+        if day >= plan.as_of
+        else Max("occurred_at", filter=Q(occurred_at__lt=end_of_day(day)))
         for j, day in enumerate(plan.boundaries)
     }
     for name, period in (("cur", plan.period), ("prev", plan.previous)):

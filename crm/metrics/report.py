@@ -21,7 +21,7 @@ from customers.models import Customer, Feedback, Purchase
 
 from . import clv, comparisons
 from .clv_models import FitFailed
-from .cohorts import cohorts
+from .cohorts import acquisition_revenue, cohorts, fetch_cells
 from .facts import Plan, customer_facts
 from .periods import Period, PeriodKind, business_today, choose_period, end_of_day
 from .retention import (
@@ -108,7 +108,8 @@ def build_report(plan: Plan, *, live: bool = False) -> dict:
     current = len(plan.trend) - 1
     with analytics(), materialized(customer_facts(plan), "facts") as facts:
         counts = retention_counts(plan, facts)
-        trend_flows = revenue_trend(plan, facts)
+        cells = fetch_cells(plan, facts)
+        trend_flows = revenue_trend(plan, facts, acquisition_revenue(plan, cells))
         previous_flow = period_revenue(plan, facts, plan.previous)
         current_occasions = occasion_counts(plan, plan.period)
         previous_occasions = occasion_counts(plan, plan.previous)
@@ -130,7 +131,7 @@ def build_report(plan: Plan, *, live: bool = False) -> dict:
             on_file_before,
             sat[-1],
         )
-        cohort_table = cohorts(plan, facts)
+        cohort_table = cohorts(plan, facts, cells=cells)
         rfm_table = rfm(plan, facts)
         worth = comparisons.comparisons(plan, facts, headline["average_order_value"])
     return {

@@ -79,12 +79,18 @@ def retention_counts(plan: Plan, facts: Relation) -> list[dict]:
     return counts
 
 
-def revenue_trend(plan: Plan, facts: Relation) -> list[dict]:
+def revenue_trend(
+    plan: Plan, facts: Relation, new_revenue: list[Decimal] | None = None
+) -> list[dict]:
     """Revenue, returning customers' revenue and purchases per trend period.
 
-    One pass over the trend's purchases: each is put in its period's bucket, and
-    counts as returning when the customer's first purchase lies in an earlier
-    bucket (before the period).
+    Each of the trend's purchases is put in its period's bucket, and counts as
+    returning when the customer's first purchase lies in an earlier bucket
+    (before the period). ``new_revenue`` is, per trend period, the revenue from
+    the customers acquired in it, when already known: the cohorts' month-0
+    revenue, when the trend's periods are the cohort months. Then one pass over
+    the purchases without the join to the facts suffices, and returning revenue
+    is the rest.
     """
     starts = [p.first for p in plan.trend]
     purchases = Relation.of(
@@ -93,6 +99,21 @@ def revenue_trend(plan: Plan, facts: Relation) -> list[dict]:
         .values("customer_id", "occurred_at", "net")
     )
     bucket, bucket_params = plan.bucket_case("p.occurred_at", starts)
+    if new_revenue is not None:
+        rows = purchases.select(
+            f"{bucket} AS bucket, p.net", bucket_params, alias="p"
+        ).select(
+            "b.bucket, SUM(b.net) AS revenue, COUNT(*) AS purchases",
+            alias="b",
+            tail="GROUP BY b.bucket",
+        )
+        found = {int(row["bucket"]): row for row in fetch_all(rows)}
+        flows = []
+        for i, new in enumerate(new_revenue):
+            row = found.get(i, {})
+            returning = as_decimal(row.get("revenue")) - new
+            flows.append(_flow({**row, "returning_revenue": returning}))
+        return flows
     acquired, acquired_params = plan.bucket_case("f.first_at", starts)
     rows = join(
         purchases,
