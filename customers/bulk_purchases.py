@@ -2,11 +2,11 @@
 
 Row by row, a purchase import costs a few queries per row (lock the customer,
 look for the reference, insert, update the figures): a few hundred rows a
-second. Here the rows are parsed and checked in Python, copied into a
-temporary table, and matched, de-duplicated, inserted and added to the running
-figures with a handful of statements, whatever the file's size. The outcome is
-the row-by-row importer's, row for row (the tests compare the two): the same
-rows are created, unchanged or rejected, with the same messages.
+second. Here the rows are parsed and checked in Python (bulk_purchase_rows.py),
+copied into a temporary table, and matched, de-duplicated, inserted and added to
+the running figures with a handful of statements, whatever the file's size. The
+outcome is the row-by-row importer's, row for row (the tests compare the two):
+the same rows are created, unchanged or rejected, with the same messages.
 
 The whole file is one transaction, so each customer's running figures are
 updated once (an UPDATE of a customer rewrites every index on the row, the
@@ -18,28 +18,16 @@ that transaction.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Iterator
-from datetime import date, datetime, time
-from decimal import Decimal
+from collections.abc import Callable, Iterable
 from typing import IO, Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
-from django.utils import timezone
 
-from .imports import (
-    PURCHASE_COLUMNS,
-    Problem,
-    RowError,
-    parse_amount,
-    parse_moment,
-    read_records,
-)
+from .bulk_purchase_rows import Row, parsed_rows
+from .imports import Problem
 from .models import Customer, Purchase
-from .models.customer import FUTURE_TOLERANCE
 from .signals import purchases_bulk_recorded
 
 STAGE = "import_purchase_stage"
@@ -61,89 +49,11 @@ NO_CUSTOMER = (
 )
 INVALID_EMAIL = "Enter a valid email address."
 
-Row = tuple[int, str, datetime, Decimal, str, str, str]
 PROGRESS_EVERY_ROWS = 10_000
 
 
 def supported() -> bool:
     return connection.vendor == "postgresql"
-
-
-AMOUNT = re.compile(r"\d{1,10}(\.\d{1,2})?")
-
-
-def parsed_rows(stream: IO[bytes], required, problems: list[Problem]) -> Iterator[Row]:
-    """Each row that passes the checks Python can make; the rest become problems.
-
-    The common case (an ISO date-time, a plain amount) takes a fast path; any
-    other value goes through the row-by-row importer's parsers, so the messages
-    are the same.
-    """
-    now = timezone.now() + FUTURE_TOLERANCE
-    zone = timezone.get_current_timezone()
-    default_currency = settings.DEFAULT_CURRENCY.upper()
-    header, records = read_records(stream, PURCHASE_COLUMNS, required)
-    width = len(header)
-    at = {
-        name: header.index(name) if name in header else None
-        for name in PURCHASE_COLUMNS
-    }
-    i_customer, i_moment, i_amount = at["customer"], at["occurred_at"], at["amount"]
-    optional = [
-        (name, at[name], limit)
-        for name, limit in (("reference", 64), ("currency", 3), ("channel", 32))
-    ]
-    for line, values in records:
-        try:
-            if len(values) != width:
-                raise RowError(
-                    "", "", f"The row has {len(values)} values for {width} columns."
-                )
-            who = values[i_customer]
-            if not who:
-                raise RowError(
-                    "customer", "", "Give the customer's reference or email."
-                )
-            moment_text = values[i_moment]
-            try:
-                if len(moment_text) == 10:
-                    occurred_at = datetime.combine(
-                        date.fromisoformat(moment_text), time.min, tzinfo=zone
-                    )
-                else:
-                    occurred_at = datetime.fromisoformat(moment_text)
-                    if occurred_at.tzinfo is None:
-                        occurred_at = occurred_at.replace(tzinfo=zone)
-            except ValueError:
-                occurred_at = parse_moment("occurred_at", moment_text)
-            amount_text = values[i_amount]
-            if AMOUNT.fullmatch(amount_text):
-                amount = Decimal(amount_text)
-            else:
-                amount = parse_amount("amount", amount_text)
-                if amount.as_tuple().exponent < -2 or amount >= Decimal("1e10"):
-                    raise RowError(
-                        "amount", amount_text, "Use at most 10 digits and 2 decimals."
-                    )
-            if occurred_at > now:
-                raise RowError(
-                    "occurred_at",
-                    moment_text,
-                    "A purchase cannot be dated in the future.",
-                )
-            reference, currency, channel = (
-                values[index] if index is not None else "" for _, index, _ in optional
-            )
-            currency = currency.upper() or default_currency
-            for (column, _, limit), value in zip(
-                optional, (reference, currency, channel), strict=True
-            ):
-                if len(value) > limit:
-                    raise RowError(column, value, f"Use at most {limit} characters.")
-        except RowError as error:
-            problems.append(Problem(line, error.column, error.value, error.message))
-            continue
-        yield (line, who, occurred_at, amount, reference, currency, channel)
 
 
 def import_rows(
@@ -216,9 +126,12 @@ def _match_customers(cursor, *, create_missing: bool) -> list[str]:
         FROM {STAGE} s
         LEFT JOIN customers_customer r
           ON r.reference = s.customer_key AND r.reference <> ''
+        -- The CASE spares lower() for every key that matched a reference.
         LEFT JOIN customers_customer e
-          ON r.id IS NULL AND position('@' in s.customer_key) > 0
-          AND lower(e.email) = lower(s.customer_key) AND e.email <> ''
+          ON lower(e.email) = CASE
+               WHEN r.id IS NULL AND position('@' in s.customer_key) > 0
+               THEN lower(s.customer_key) END
+          AND e.email <> ''
     """
     cursor.execute(matched)
     cursor.execute("ANALYZE import_purchase_matched")
@@ -260,59 +173,82 @@ def _classify(cursor, invalid: list[str]) -> None:
       are unchanged or conflicts by the same rule;
     - no reference: the same customer, moment and amount as a stored purchase,
       or as an earlier row of the file that is being stored, is unchanged.
+
+    Rows with and without a reference are decided apart: each kind is sorted or
+    hashed on its own keys only (one sort of a million rows by reference, no
+    second sort of them all by customer, moment and amount).
     """
     cursor.execute(
         f"""
         CREATE TEMPORARY TABLE {CLASSIFIED} ON COMMIT DROP AS
-        WITH firsts AS (
-            SELECT DISTINCT ON (m.reference) m.reference, m.line AS first_line,
-                   m.customer_id AS first_customer, m.amount AS first_amount
-            FROM import_purchase_matched m
-            WHERE m.reference <> '' AND m.customer_id IS NOT NULL
-              AND NOT EXISTS (
-                  SELECT 1 FROM customers_purchase p
-                  WHERE p.reference <> '' AND p.reference = m.reference
-              )
-            ORDER BY m.reference, m.line
-        ),
-        decided AS (
-            SELECT m.*,
+        WITH referenced AS (
+            SELECT r.line, r.customer_key, r.occurred_at, r.amount, r.reference,
+              r.currency, r.channel, r.customer_id,
               CASE
-                WHEN m.customer_id IS NULL AND m.customer_key = ANY(%s)
-                  THEN 'invalid_email'
-                WHEN m.customer_id IS NULL THEN 'no_customer'
                 WHEN p.id IS NOT NULL THEN
-                  CASE WHEN p.customer_id = m.customer_id AND p.amount = m.amount
+                  CASE WHEN p.customer_id = r.customer_id AND p.amount = r.amount
                        THEN 'unchanged' ELSE 'conflict' END
-                WHEN f.first_line < m.line THEN
-                  CASE WHEN f.first_customer = m.customer_id
-                        AND f.first_amount = m.amount
+                WHEN r.first_line < r.line THEN
+                  CASE WHEN r.first_customer = r.customer_id
+                        AND r.first_amount = r.amount
                        THEN 'unchanged' ELSE 'conflict' END
-                WHEN m.reference = '' AND stored.found THEN 'unchanged'
                 ELSE 'new'
-              END AS decided
-            FROM import_purchase_matched m
+              END AS status
+            FROM (
+                SELECT m.*, first_value(m.line) OVER w AS first_line,
+                  first_value(m.customer_id) OVER w AS first_customer,
+                  first_value(m.amount) OVER w AS first_amount
+                FROM import_purchase_matched m
+                WHERE m.reference <> '' AND m.customer_id IS NOT NULL
+                WINDOW w AS (PARTITION BY m.reference ORDER BY m.line)
+            ) r
+            -- Both sides non-blank: the unique index on reference only covers
+            -- non-blank ones.
             LEFT JOIN customers_purchase p
-              -- Both sides non-blank: '' = '' would pair every purchase without
-              -- a reference with every such row (and the unique index on
-              -- reference only covers non-blank ones).
-              ON m.reference <> '' AND p.reference <> ''
-              AND p.reference = m.reference
-            LEFT JOIN firsts f ON f.reference = m.reference
-            LEFT JOIN LATERAL (
-                SELECT true AS found FROM customers_purchase q
-                WHERE m.reference = '' AND q.customer_id = m.customer_id
+              ON p.reference <> '' AND p.reference = r.reference
+        ),
+        blank AS (
+            SELECT m.*, EXISTS (
+                SELECT 1 FROM customers_purchase q
+                WHERE q.customer_id = m.customer_id
                   AND q.occurred_at = m.occurred_at AND q.amount = m.amount
-                LIMIT 1
-            ) stored ON true
+              ) AS stored
+            FROM import_purchase_matched m
+            WHERE m.reference = '' AND m.customer_id IS NOT NULL
+        ),
+        -- Per customer, moment and amount of a row without a reference: the
+        -- first line of the file that stores such a purchase, with or without
+        -- a reference.
+        earliest AS (
+            SELECT customer_id, occurred_at, amount, min(line) AS line
+            FROM (
+                SELECT customer_id, occurred_at, amount, line
+                FROM blank WHERE NOT stored
+                UNION ALL
+                SELECT customer_id, occurred_at, amount, line
+                FROM referenced
+                WHERE status = 'new' AND (customer_id, occurred_at, amount) IN (
+                    SELECT customer_id, occurred_at, amount
+                    FROM blank WHERE NOT stored
+                )
+            ) stored_by_the_file
+            GROUP BY customer_id, occurred_at, amount
         )
+        SELECT * FROM referenced
+        UNION ALL
+        SELECT b.line, b.customer_key, b.occurred_at, b.amount, b.reference,
+          b.currency, b.channel, b.customer_id,
+          CASE WHEN b.stored OR e.line < b.line THEN 'unchanged' ELSE 'new' END
+        FROM blank b
+        LEFT JOIN earliest e
+          ON NOT b.stored AND e.customer_id = b.customer_id
+          AND e.occurred_at = b.occurred_at AND e.amount = b.amount
+        UNION ALL
         SELECT line, customer_key, occurred_at, amount, reference, currency,
           channel, customer_id,
-          CASE WHEN decided = 'new' AND reference = '' AND line > min(line)
-                    FILTER (WHERE decided = 'new')
-                    OVER (PARTITION BY customer_id, occurred_at, amount)
-               THEN 'unchanged' ELSE decided END AS status
-        FROM decided
+          CASE WHEN customer_key = ANY(%s) THEN 'invalid_email'
+               ELSE 'no_customer' END
+        FROM import_purchase_matched WHERE customer_id IS NULL
         """,
         [invalid],
     )

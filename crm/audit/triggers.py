@@ -21,6 +21,12 @@ from django.db.migrations.operations.base import Operation
 
 from .tables import AUDITED_TABLES
 
+# Each row becomes JSON once. A subquery that PostgreSQL may pull up into the
+# outer query (here: every "(SELECT to_jsonb(r) ...) n") has its to_jsonb()
+# copied into each place that uses it, so the row was converted three times per
+# insert and, for an update, the old row once per column compared. "OFFSET 0"
+# keeps each subquery a step of its own; the update's two sides are joined on
+# the id column itself rather than on JSON. Every audited table has an "id".
 FUNCTION_SQL = r"""
 CREATE OR REPLACE FUNCTION crm_audit_changes() RETURNS trigger
 LANGUAGE plpgsql AS $function$
@@ -37,35 +43,38 @@ BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO crm_auditevent (table_name, row_id, action, old_values,
                                     new_values, customer_id, actor_id, origin, at)
-        SELECT TG_TABLE_NAME, n.data ->> 'id', 'insert', NULL, n.data - ignored,
+        SELECT TG_TABLE_NAME, n.id::text, 'insert', NULL, n.data,
                CASE WHEN customer_column <> ''
                     THEN (n.data ->> customer_column)::bigint END,
                actor, origin, now()
-          FROM (SELECT to_jsonb(r) AS data FROM audit_new r) n;
+          FROM (SELECT r.id, to_jsonb(r) - ignored AS data
+                  FROM audit_new r OFFSET 0) n;
     ELSIF TG_OP = 'UPDATE' THEN
         INSERT INTO crm_auditevent (table_name, row_id, action, old_values,
                                     new_values, customer_id, actor_id, origin, at)
-        SELECT TG_TABLE_NAME, n.data ->> 'id', 'update', d.old_values, d.new_values,
+        SELECT TG_TABLE_NAME, n.id::text, 'update', d.old_values, d.new_values,
                CASE WHEN customer_column <> ''
                     THEN (n.data ->> customer_column)::bigint END,
                actor, origin, now()
-          FROM (SELECT to_jsonb(r) AS data FROM audit_new r) n
-          JOIN (SELECT to_jsonb(r) AS data FROM audit_old r) o
-            ON o.data -> 'id' = n.data -> 'id'
+          FROM (SELECT r.id, to_jsonb(r) - ignored AS data
+                  FROM audit_new r OFFSET 0) n
+          JOIN (SELECT r.id, to_jsonb(r) AS data FROM audit_old r OFFSET 0) o
+            ON o.id = n.id
          CROSS JOIN LATERAL (
                SELECT jsonb_object_agg(f.key, o.data -> f.key) AS old_values,
                       jsonb_object_agg(f.key, f.value) AS new_values
-                 FROM jsonb_each(n.data - ignored) f
+                 FROM jsonb_each(n.data) f
                 WHERE f.value IS DISTINCT FROM o.data -> f.key) d
          WHERE d.new_values IS NOT NULL;
     ELSE
         INSERT INTO crm_auditevent (table_name, row_id, action, old_values,
                                     new_values, customer_id, actor_id, origin, at)
-        SELECT TG_TABLE_NAME, o.data ->> 'id', 'delete', o.data - ignored, NULL,
+        SELECT TG_TABLE_NAME, o.id::text, 'delete', o.data, NULL,
                CASE WHEN customer_column <> ''
                     THEN (o.data ->> customer_column)::bigint END,
                actor, origin, now()
-          FROM (SELECT to_jsonb(r) AS data FROM audit_old r) o;
+          FROM (SELECT r.id, to_jsonb(r) - ignored AS data
+                  FROM audit_old r OFFSET 0) o;
     END IF;
     RETURN NULL;
 END
@@ -89,6 +98,13 @@ def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def install_audit_function(schema_editor) -> None:
+    """(Re)create crm_audit_changes() (PostgreSQL only); the triggers call it by
+    name, so a new version applies to every audited table at once."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(FUNCTION_SQL)
+
+
 def install_audit_trigger(schema_editor, table: str) -> None:
     """(Re)create the audit function and attach it to `table` (PostgreSQL only).
 
@@ -102,7 +118,7 @@ def install_audit_trigger(schema_editor, table: str) -> None:
         _literal(value) for value in (config.customer_column, *config.ignore)
     )
     quoted_table = schema_editor.quote_name(table)
-    schema_editor.execute(FUNCTION_SQL)
+    install_audit_function(schema_editor)
     for action, event, referencing in TRIGGERS:
         name = schema_editor.quote_name(trigger_name(action))
         schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON {quoted_table}")

@@ -183,11 +183,14 @@ class Customer(models.Model):
         help_text="The customer's id in another system (shop, till, spreadsheet).",
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="customers")
+    # No index of its own: cust_owner_idx (owner, last_name) serves every lookup
+    # by owner, and each index is one more write per changed customer.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
+        db_index=False,
         related_name="owned_customers",
         help_text="The member of staff who looks after this customer.",
     )

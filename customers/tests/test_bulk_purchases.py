@@ -6,7 +6,7 @@ Each tricky file is imported both ways from the same starting point; the reports
 
 import io
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -167,3 +167,23 @@ def test_the_same_order_twice_in_one_file_is_stored_once():
     report = PurchaseImporter().run(csv_bytes(text.replace("3.00", "4.00")))
     assert (report.created, report.unchanged) == (1, 4)
     assert Customer.objects.get().total_spent == Decimal("7.00")
+
+
+def test_set_wise_rows_without_reference_matching_a_stored_purchase_are_unchanged():
+    customer = CustomerFactory(reference="C-1")
+    services.record_purchase(
+        customer=customer,
+        amount="3.00",
+        occurred_at=timezone.make_aware(datetime(2024, 1, 1)),
+    )
+    text = (
+        "customer,occurred_at,amount,reference\n"
+        "C-1,2024-01-01,3.00,\n"  # the stored purchase
+        "C-1,2024-01-01,3.00,ORD-9\n"  # an order number: a purchase of its own
+        "C-1,2024-01-01,3.00,\n"
+        "C-1,2024-01-02,3.00,\n"
+    )
+    (slow, slow_state), (fast, fast_state) = import_both_ways(text)
+    assert described(fast) == described(slow)
+    assert fast_state == slow_state
+    assert (fast.created, fast.unchanged) == (2, 2)
