@@ -147,6 +147,7 @@ class Timeline:
         self.customer = customer
 
     def _keys(self, source: str):
+        """One source's rows with the three columns the timeline sorts on."""
         spec = SOURCES[source]
         return (
             spec.model.objects.filter(customer=self.customer)
@@ -159,23 +160,16 @@ class Timeline:
         )
 
     def _branch(self, source: str):
+        """One source's rows with every column of an entry (NAMES)."""
         spec = SOURCES[source]
         columns = {
-            "t_source": Value(source, output_field=CharField()),
-            "t_pk": F("pk"),
-            "t_occurred_at": F(spec.occurred_at),
             "t_by": F(spec.by) if spec.by else Cast(Value(None), CharField()),
         }
         for name, output_field in COLUMNS[4:]:
             field = spec.fields.get(name)
             # A typed NULL: an untyped one is text to PostgreSQL's UNION.
             columns[name] = F(field) if field else Cast(Value(None), output_field)
-        return (
-            spec.model.objects.filter(customer=self.customer)
-            .annotate(**columns)
-            .values_list(*NAMES)
-            .order_by()
-        )
+        return self._keys(source).annotate(**columns).values_list(*NAMES)
 
     def _rows(self):
         first, *rest = (self._branch(source) for source in SOURCES)
