@@ -253,3 +253,32 @@ def test_timeline_entries_show_who_and_what_can_still_be_refunded(
     )
     assert "refunded 15.00" in page and "#R-2" in page
     assert f"· {staff_user.username}" in page
+
+
+def test_timeline_entries_escape_every_value(staff_client, django_user_model):
+    """The entries are written in Python (timeline_entries); nothing is raw."""
+    evil = '<img src=x onerror="alert(1)">'
+    author = django_user_model.objects.create(username="eve<b>")
+    customer = CustomerFactory()
+    services.log_interaction(
+        customer=customer, kind="call", subject=evil, body=evil, by=author
+    )
+    purchase = services.record_purchase(
+        customer=customer,
+        amount="1234.50",
+        occurred_at=ago(hours=2),
+        reference=f"R{evil}",
+        channel=evil,
+    )
+    services.refund_purchase(purchase=purchase, amount="100.00")
+    services.record_feedback(customer=customer, kind="csat", score=4, comment=evil)
+    page = staff_client.get(detail(customer)).content.decode()
+    timeline = page[page.index(">Timeline ") :]
+    assert "<img" not in timeline
+    assert timeline.count("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;") == 5
+    assert "eve&lt;b&gt;" in timeline
+    assert "1,234.50 EUR" in timeline
+    assert "refunded 100.00" in timeline
+    refund = reverse("customers:purchase-refund", args=[customer.pk, purchase.pk])
+    assert f'href="{refund}">Refund…' in timeline
+    assert f'id="purchase-{purchase.pk}"' in timeline
