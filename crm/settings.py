@@ -99,6 +99,14 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+# The customer page's big read queries are prepared on PostgreSQL
+# (customers/baked.py). Turn off behind PgBouncer in transaction mode.
+PREPARE_BAKED_QUERIES = env.bool("PREPARE_BAKED_QUERIES", default=True)
+if PREPARE_BAKED_QUERIES and "postgresql" in DATABASES["default"]["ENGINE"]:
+    # Django turns psycopg's prepared statements off (None). Its own cursors
+    # bind on the client and are never prepared whatever this says; only the
+    # baked queries' cursors, which ask for it, are.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
