@@ -1,4 +1,4 @@
-"""The customer list's rows, built in Python.
+"""The customer list's rows and filter fields, built in Python.
 
 Like the admin's change list (django.contrib.admin.templatetags.admin_list), the
 rows are formatted here rather than in a template loop: at 50 rows a page the
@@ -8,7 +8,7 @@ template engine's per-variable cost is larger than the page's queries.
 from collections.abc import Iterable
 from datetime import datetime
 
-from django import template
+from django import forms, template
 from django.utils import timezone
 from django.utils.html import escape, format_html_join
 from django.utils.safestring import SafeString, mark_safe
@@ -49,3 +49,55 @@ def customer_rows(customers: Iterable[Customer], url_prefix: str) -> SafeString:
         )
         rows.append(f"<tr>{cells}</tr>")
     return mark_safe("\n".join(rows))  # noqa: S308 - each value escaped above
+
+
+# The filter form's columns in the Bootstrap grid, by field (else col-md-1).
+FILTER_COLUMNS = {"q": "col-md-3", "tag": "col-md-2", "sort": "col-md-2"}
+
+
+def _filter_input(field: forms.BoundField, id_: str, invalid: str) -> str:
+    value = field.value()
+    current = "" if value is None else str(value)
+    name = escape(field.html_name)
+    if field.widget_type == "select":
+        options = "".join(
+            f'<option value="{escape(choice)}"'
+            f"{' selected' if str(choice) == current else ''}>{escape(label)}</option>"
+            for choice, label in field.field.choices
+        )
+        return (
+            f'<select name="{name}" id="{id_}" class="form-select form-select-sm'
+            f'{invalid}">{options}</select>'
+        )
+    if field.name == "q":
+        kind, extra = "search", ' placeholder="Name, email or phone"'
+    else:
+        kind, extra = "number", ' min="1" max="3650"'
+    return (
+        f'<input type="{kind}" name="{name}" id="{id_}" value="{escape(current)}" '
+        f'class="form-control form-control-sm{invalid}"{extra}>'
+    )
+
+
+@register.simple_tag
+def filter_fields(form: forms.BaseForm) -> SafeString:
+    """The list's filter fields, each a labelled grid column with its errors.
+
+    Written out here rather than through crispy or a template loop over the
+    options: the form is on every list page, and rendering it through templates
+    cost more than the list's queries.
+    """
+    html = []
+    for field in form:
+        id_ = escape(field.id_for_label)
+        invalid = " is-invalid" if field.errors else ""
+        errors = "".join(
+            f'<div class="invalid-feedback d-block">{escape(error)}</div>'
+            for error in field.errors
+        )
+        html.append(
+            f'<div class="{FILTER_COLUMNS.get(field.name, "col-md-1")}">'
+            f'<label class="form-label small mb-1" for="{id_}">{escape(field.label)}'
+            f"</label>{_filter_input(field, id_, invalid)}{errors}</div>"
+        )
+    return mark_safe("\n".join(html))  # noqa: S308 - each value escaped above

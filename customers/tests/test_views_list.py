@@ -246,3 +246,22 @@ def test_list_rows_escape_what_staff_typed(staff_client):
     assert "&lt;b&gt;VIP&lt;/b&gt;" in page
     assert "a&amp;b@example.com" in page
     assert f'href="/customers/{customer.pk}/"' in page
+
+
+def test_filter_fields_keep_what_was_asked_escaped_and_name_bad_values(staff_client):
+    tag = TagFactory(name='<i>"Local"</i>')
+    page = staff_client.get(
+        LIST, {"q": '"><script>x</script>', "tag": tag.pk, "no_contact_days": "abc"}
+    ).content.decode()
+    start = page.index('<form method="get"')
+    form = page[start : page.index("</form>", start)]
+    assert "<script>x" not in form and "<i>" not in form
+    assert 'value="&quot;&gt;&lt;script&gt;x&lt;/script&gt;"' in form
+    assert (
+        f'<option value="{tag.pk}" selected>&lt;i&gt;&quot;Local&quot;&lt;/i&gt;'
+        in form
+    )
+    assert 'id="id_no_contact_days" value="abc" class="form-control ' in form
+    assert "form-control-sm is-invalid" in form
+    assert '<div class="invalid-feedback d-block">Enter a whole number.</div>' in form
+    assert '<option value="" selected>Anyone</option>' in form
