@@ -27,9 +27,12 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 
-# A key no row has; bigger than any serial and not a small number a filter
-# might hold for another reason.
-PLACEHOLDER = -(2**53) + 7
+# A key no row has (serials are positive), not a number a filter might hold
+# for another reason, and inside a 32-bit integer column's range: Django
+# compiles a comparison with an out-of-range number to "matches nothing".
+PLACEHOLDER = -2_000_000_007
+# Compiled statements kept per connection.
+MAX_BAKED = 64
 
 
 class BakedQuery:
@@ -56,6 +59,9 @@ class BakedQuery:
             if not slots:
                 raise ValueError(f"{self.name!r}: the key is not among the parameters.")
             entry = baked[self.name] = (compiler, sql, tuple(params), slots)
+            if len(baked) > MAX_BAKED:
+                # A name may hold a day (a "due today" count): drop the oldest.
+                del baked[next(iter(baked))]
         return entry
 
     def _params(self, params: Sequence[Any], slots: list[int], key: int) -> list:

@@ -1,5 +1,8 @@
+from datetime import date
+
 from django.utils import timezone
 
+from .baked import BakedQuery
 from .hooks import nav_items
 from .models import FollowUp, SavedSegment
 from .roles import is_owner, is_staff_member
@@ -20,10 +23,17 @@ def navigation(request) -> dict:
         ],
         "is_staff_member": True,
         "nav_segments": SavedSegment.objects.only("pk", "name")[:20],
-        "nav_follow_ups_due": lambda: (
-            FollowUp.objects.open()
-            .assigned_to(user)
-            .due_by(timezone.localdate())
-            .count()
+        "nav_follow_ups_due": lambda: follow_ups_due(timezone.localdate()).count(
+            user.pk
         ),
     }
+
+
+def follow_ups_due(day: date) -> BakedQuery:
+    """A user's open follow-ups due by `day`, for the badge on every page."""
+    return BakedQuery(
+        lambda user_id: (
+            FollowUp.objects.open().assigned_to(user_id).due_by(day).values_list("pk")
+        ),
+        ("nav-follow-ups-due", day),
+    )

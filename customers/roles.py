@@ -5,15 +5,24 @@ loyalty program, outreach rules, imports). Superusers count as Owners.
 """
 
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
+from django.contrib.auth.models import Group
+
+from .baked import BakedQuery
 
 STAFF = "Staff"
 OWNER = "Owner"
+
+# Asked on every page: compiled once (customers.baked).
+GROUP_NAMES = BakedQuery(
+    lambda user_id: Group.objects.filter(user__id=user_id).values_list("name"),
+    "role-group-names",
+)
 
 
 def _groups(user) -> set[str]:
     # Cached on the user object: templates and views ask several times a request.
     if not hasattr(user, "_crm_groups"):
-        user._crm_groups = set(user.groups.values_list("name", flat=True))
+        user._crm_groups = {name for (name,) in GROUP_NAMES.rows(user.pk)}
     return user._crm_groups
 
 

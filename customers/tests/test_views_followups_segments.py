@@ -321,3 +321,17 @@ def test_segments_page_lists_them(staff_client, staff_user):
     page = response.content.decode()
     assert "Lapsed" in page
     assert "<code>no_purchase_days=90</code>" in page
+
+
+def test_nav_count_moves_with_the_day(staff_client, staff_user, monkeypatch):
+    """The badge's query is compiled once per day (customers.baked); the next
+    day's count is that day's."""
+    follow_up(assignee=staff_user, due_in_days=0, note="today")
+    follow_up(assignee=staff_user, due_in_days=2, note="later")
+    badge = 'title="Overdue or due today">{}</span>'
+    assert badge.format(1) in staff_client.get(FOLLOW_UPS).content.decode()
+    in_two_days = timezone.localdate() + timedelta(days=2)
+    monkeypatch.setattr(
+        "customers.context_processors.timezone.localdate", lambda: in_two_days
+    )
+    assert badge.format(2) in staff_client.get(FOLLOW_UPS).content.decode()
