@@ -25,7 +25,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
+from django.db.models.query import get_related_populators
 
 # A key no row has (serials are positive), not a number a filter might hold
 # for another reason, and inside a 32-bit integer column's range: Django
@@ -36,16 +37,22 @@ MAX_BAKED = 64
 
 
 class BakedQuery:
-    """``build(key)`` returns a ``values_list()`` queryset; run it for any key.
+    """``build(key)`` returns a queryset; run it again for any key.
 
-    ``rows(key)`` gives what ``list(build(key))`` would, ``count(key)`` what
-    ``build(key).count()`` would. Extra SQL can be put around the compiled
-    statement (a LIMIT, an outer WHERE) with ``wrap``.
+    ``rows(key)`` gives what ``list(build(key))`` gives for a ``values_list()``
+    queryset, ``instances(key)`` what it gives for a queryset of model objects
+    (``select_related`` included), ``count(key)`` what ``build(key).count()``
+    gives. Extra SQL can be put around the compiled statement (a LIMIT, an
+    outer WHERE) with ``wrap``. With ``keyed=False`` the queryset takes no key
+    (``build()``): a short list of tags, say.
     """
 
-    def __init__(self, build: Callable[[int], QuerySet], name: Hashable) -> None:
+    def __init__(
+        self, build: Callable[..., QuerySet], name: Hashable, *, keyed: bool = True
+    ) -> None:
         self.build = build
         self.name = name
+        self.keyed = keyed
 
     def _compiled(self, connection):
         # Kept on the connection object: each thread has its own, and so its
@@ -53,10 +60,11 @@ class BakedQuery:
         baked = connection.__dict__.setdefault("_crm_baked", {})
         entry = baked.get(self.name)
         if entry is None:
-            compiler = self.build(PLACEHOLDER).query.get_compiler(connection=connection)
+            queryset = self.build(PLACEHOLDER) if self.keyed else self.build()
+            compiler = queryset.query.get_compiler(connection=connection)
             sql, params = compiler.as_sql()
             slots = [i for i, value in enumerate(params) if _is_placeholder(value)]
-            if not slots:
+            if self.keyed and not slots:
                 raise ValueError(f"{self.name!r}: the key is not among the parameters.")
             entry = baked[self.name] = (compiler, sql, tuple(params), slots)
             if len(baked) > MAX_BAKED:
@@ -64,15 +72,21 @@ class BakedQuery:
                 del baked[next(iter(baked))]
         return entry
 
-    def _params(self, params: Sequence[Any], slots: list[int], key: int) -> list:
+    def _fetch(
+        self, key: int | None, wrap: str, extra: Sequence[Any], using: str
+    ) -> tuple[Any, list]:
+        connection = connections[using]
+        compiler, sql, params, slots = self._compiled(connection)
         filled = list(params)
         for slot in slots:
             filled[slot] = key
-        return filled
+        with _cursor(connection) as cursor:
+            cursor.execute(wrap.format(sql=sql), [*filled, *extra])
+            return compiler, cursor.fetchall()
 
     def rows(
         self,
-        key: int,
+        key: int | None = None,
         *,
         wrap: str = "{sql}",
         extra: Sequence[Any] = (),
@@ -84,23 +98,38 @@ class BakedQuery:
         its columns, e.g. ``"{sql} LIMIT %s OFFSET %s"``; `extra` are the
         parameters of the SQL it adds, after the statement's own.
         """
-        connection = connections[using]
-        compiler, sql, params, slots = self._compiled(connection)
-        with _cursor(connection) as cursor:
-            cursor.execute(
-                wrap.format(sql=sql), [*self._params(params, slots, key), *extra]
-            )
-            fetched = cursor.fetchall()
+        compiler, fetched = self._fetch(key, wrap, extra, using)
         return list(compiler.results_iter(results=[fetched], tuple_expected=True))
 
-    def count(self, key: int, *, using: str = DEFAULT_DB_ALIAS) -> int:
-        connection = connections[using]
-        _, sql, params, slots = self._compiled(connection)
-        with _cursor(connection) as cursor:
-            cursor.execute(
-                f"SELECT COUNT(*) FROM ({sql}) baked", self._params(params, slots, key)
-            )
-            return cursor.fetchone()[0]
+    def instances(
+        self,
+        key: int | None = None,
+        *,
+        wrap: str = "{sql}",
+        extra: Sequence[Any] = (),
+        using: str = DEFAULT_DB_ALIAS,
+    ) -> list[Model]:
+        """The model objects for `key`, made as Django's ModelIterable makes them."""
+        compiler, fetched = self._fetch(key, wrap, extra, using)
+        select, klass_info = compiler.select, compiler.klass_info
+        model = klass_info["model"]
+        fields = klass_info["select_fields"]
+        start, end = fields[0], fields[-1] + 1
+        names = [column[0].target.attname for column in select[start:end]]
+        populators = get_related_populators(klass_info, select, using)
+        objects = []
+        for row in compiler.results_iter(results=[fetched]):
+            obj = model.from_db(using, names, row[start:end])
+            for populator in populators:
+                populator.populate(row, obj)
+            for attribute, position in compiler.annotation_col_map.items():
+                setattr(obj, attribute, row[position])
+            objects.append(obj)
+        return objects
+
+    def count(self, key: int | None = None, *, using: str = DEFAULT_DB_ALIAS) -> int:
+        _, fetched = self._fetch(key, "SELECT COUNT(*) FROM ({sql}) baked", (), using)
+        return fetched[0][0]
 
 
 def _cursor(connection):

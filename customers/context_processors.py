@@ -22,11 +22,16 @@ def navigation(request) -> dict:
             if owner or not item.owner_only
         ],
         "is_staff_member": True,
-        "nav_segments": SavedSegment.objects.only("pk", "name")[:20],
+        "nav_segments": NAV_SEGMENTS.instances,
         "nav_follow_ups_due": lambda: follow_ups_due(timezone.localdate()).count(
             user.pk
         ),
     }
+
+
+NAV_SEGMENTS = BakedQuery(
+    lambda: SavedSegment.objects.only("pk", "name")[:20], "nav-segments", keyed=False
+)
 
 
 def follow_ups_due(day: date) -> BakedQuery:

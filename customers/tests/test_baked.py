@@ -39,3 +39,38 @@ def test_a_queryset_without_the_key_cannot_be_baked():
     baked = BakedQuery(lambda pk: Customer.objects.values_list("pk"), "test-no-key")
     with pytest.raises(ValueError, match="not among the parameters"):
         baked.rows(1)
+
+
+@pytest.mark.django_db
+def test_baked_instances_are_what_the_queryset_gives(django_user_model):
+    owner = django_user_model.objects.create(username="olga")
+    kept = CustomerFactory(owner=owner, first_name="Ada")
+    CustomerFactory(owner=None)
+
+    def with_owner(pk: int):
+        return Customer.objects.select_related("owner").filter(pk=pk)
+
+    baked = BakedQuery(with_owner, "test-instances")
+    (customer,) = baked.instances(kept.pk)
+    assert customer == kept and customer.first_name == "Ada"
+    assert customer.owner.username == "olga"  # selected with it: no query
+    assert customer._state.db == "default" and not customer._state.adding
+    assert baked.instances(-1) == []
+    partial = BakedQuery(
+        lambda pk: Customer.objects.only("pk", "last_name").filter(pk=pk), "test-only"
+    )
+    (deferred,) = partial.instances(kept.pk)
+    assert deferred.get_deferred_fields() >= {"first_name", "email"}
+
+
+@pytest.mark.django_db
+def test_a_keyless_baked_query_reads_the_table_each_time():
+    names = BakedQuery(
+        lambda: Customer.objects.order_by("pk").values_list("first_name"),
+        "test-keyless",
+        keyed=False,
+    )
+    assert names.rows() == []
+    CustomerFactory(first_name="Bo")
+    assert names.rows() == [("Bo",)]
+    assert names.count() == 1

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from customers.models import SavedSegment
 from customers.tests.factories import CustomerFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -265,3 +266,14 @@ def test_filter_fields_keep_what_was_asked_escaped_and_name_bad_values(staff_cli
     assert "form-control-sm is-invalid" in form
     assert '<div class="invalid-feedback d-block">Enter a whole number.</div>' in form
     assert '<option value="" selected>Anyone</option>' in form
+
+
+def test_new_tags_and_segments_show_on_the_next_page(staff_client, staff_user):
+    """The filter's tags and the nav's segments are baked queries: compiled once,
+    read afresh on every page."""
+    assert "Newcomers" not in staff_client.get(LIST).content.decode()
+    tag = TagFactory(name="Newcomers")
+    SavedSegment.objects.create(name="Lapsed VIPs", params={}, created_by=staff_user)
+    page = staff_client.get(LIST).content.decode()
+    assert f'<option value="{tag.pk}">Newcomers</option>' in page
+    assert ">Lapsed VIPs</a>" in page
