@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Avg, Q
-from django.http import QueryDict
+from django.http import Http404, QueryDict
 from django.urls import reverse
 from django.views.generic import DetailView, FormView, ListView
 
 from .. import services
+from ..baked import BakedQuery
 from ..filters import FILTER_FIELDS, list_customers
 from ..forms import (
     CustomerForm,
@@ -20,12 +21,7 @@ from ..forms import (
     SegmentForm,
 )
 from ..hooks import panels_for
-from ..models import (
-    Customer,
-    Feedback,
-    SavedSegment,
-    attach_tag_names,
-)
+from ..models import Customer, Feedback, FollowUp, SavedSegment
 from ..roles import OwnerRequiredMixin, StaffRequiredMixin
 from ..timeline import Timeline
 from .base import (
@@ -90,29 +86,69 @@ class NeedsFollowUpView(StaffRequiredMixin, CustomerPageMixin, ListView):
         return super().get_context_data(days=days, querystring=f"days={days}", **kwargs)
 
 
+# The customer page's own queries, by the customer's id: baked (compiled once,
+# customers.baked), as the page is the one staff open all day.
+CUSTOMER_PAGE = {
+    "customer": BakedQuery(
+        lambda pk: Customer.objects.select_related("owner", "erasure__by").filter(
+            pk=pk
+        ),
+        "customer-page",
+    ),
+    "tags": BakedQuery(
+        lambda pk: (
+            Customer.tags.through.objects.filter(customer_id=pk)
+            .order_by("tag__name")
+            .values_list("tag__name")
+        ),
+        "customer-page-tags",
+    ),
+    # One row (or none, without feedback): the two averages.
+    "scores": BakedQuery(
+        lambda pk: (
+            Feedback.objects.filter(customer_id=pk)
+            .values("customer_id")
+            .annotate(
+                csat=Avg("score", filter=Q(kind=Feedback.Kind.CSAT)),
+                nps=Avg("score", filter=Q(kind=Feedback.Kind.NPS)),
+            )
+            .values_list("csat", "nps")
+        ),
+        "customer-page-scores",
+    ),
+    "follow_ups": BakedQuery(
+        lambda pk: (
+            FollowUp.objects.filter(customer_id=pk).open().select_related("assignee")
+        ),
+        "customer-page-follow-ups",
+    ),
+}
+
+
 class CustomerDetailView(StaffRequiredMixin, DetailView):
     template_name = "customers/customer_detail.html"
     context_object_name = "customer"
 
-    def get_queryset(self):
-        return Customer.objects.select_related("owner", "erasure__by")
-
     def get_object(self, queryset=None):
-        return attach_tag_names([super().get_object(queryset)])[0]
+        found = CUSTOMER_PAGE["customer"].instances(self.kwargs["pk"])
+        if not found:
+            raise Http404("No such customer.")
+        customer = found[0]
+        customer.tag_names = [
+            name for (name,) in CUSTOMER_PAGE["tags"].rows(customer.pk)
+        ]
+        return customer
 
     def get_context_data(self, **kwargs):
         customer = self.object
         timeline = Paginator(Timeline(customer), TIMELINE_PER_PAGE)
-        scores = customer.feedback.aggregate(
-            csat=Avg("score", filter=Q(kind=Feedback.Kind.CSAT)),
-            nps=Avg("score", filter=Q(kind=Feedback.Kind.NPS)),
-        )
+        (csat, nps), *_ = CUSTOMER_PAGE["scores"].rows(customer.pk) or [(None, None)]
         return super().get_context_data(
             timeline=timeline.get_page(self.request.GET.get("page")),
-            average_csat=scores["csat"],
-            average_nps=scores["nps"],
+            average_csat=csat,
+            average_nps=nps,
             days_since_contact=customer.days_since_last_contact(),
-            open_follow_ups=customer.follow_ups.open().select_related("assignee"),
+            open_follow_ups=CUSTOMER_PAGE["follow_ups"].instances(customer.pk),
             interaction_form=InteractionForm(),
             purchase_form=PurchaseForm(),
             feedback_form=FeedbackForm(),
