@@ -15,15 +15,43 @@ from django.db.models import Min, Q, Sum
 from django.http import HttpRequest
 from django.utils import timezone
 
+from customers.baked import BakedQuery
 from customers.roles import is_owner
 
 from .forms import RedeemForm
-from .models import Membership, PointsEntry, Program, Tier
+from .models import Membership, PointsEntry, Program, Reward, Tier, TierChange
 from .services.tiers import qualifying_figures
 
 EXPIRING_SOON_DAYS = 30
 RECENT_ENTRIES = 5
 RECENT_TIER_CHANGES = 3
+
+# The card is on every customer page: its plain reads are baked (compiled once,
+# customers.baked). The two sums depend on the day and stay ordinary queries.
+MEMBERSHIP = BakedQuery(
+    lambda customer_id: Membership.objects.select_related("tier").filter(
+        customer_id=customer_id
+    ),
+    "loyalty-card-membership",
+)
+TIERS = BakedQuery(lambda: Tier.objects.all(), "loyalty-card-tiers", keyed=False)
+RECENT = BakedQuery(
+    lambda membership_id: (
+        PointsEntry.objects.filter(membership_id=membership_id)
+        .select_related("by")
+        .order_by("-occurred_at", "-pk")[:RECENT_ENTRIES]
+    ),
+    "loyalty-card-recent-entries",
+)
+TIER_CHANGES = BakedQuery(
+    lambda membership_id: TierChange.objects.filter(membership_id=membership_id)[
+        :RECENT_TIER_CHANGES
+    ],
+    "loyalty-card-tier-changes",
+)
+REWARDS = BakedQuery(
+    lambda: Reward.objects.available(), "loyalty-card-rewards", keyed=False
+)
 
 
 def next_tier_progress(
@@ -43,9 +71,8 @@ def next_tier_progress(
 
 def loyalty_panel(request: HttpRequest, customer) -> dict:
     program = Program.current()
-    membership = (
-        Membership.objects.select_related("tier").filter(customer=customer).first()
-    )
+    # One at most (a one-to-one).
+    membership = next(iter(MEMBERSHIP.instances(customer.pk)), None)
     if membership is None:
         return {"program": program, "membership": None}
     qualifying = qualifying_figures(program, membership_ids=[membership.pk]).get(
@@ -66,7 +93,7 @@ def loyalty_panel(request: HttpRequest, customer) -> dict:
             "expires_on", filter=Q(expires_on__gt=today, expires_on__lte=soon)
         ),
     )
-    tiers = list(Tier.objects.all())
+    tiers = TIERS.instances()
     next_tier, progress = next_tier_progress(tiers, membership.tier, qualifying)
     return {
         "program": program,
@@ -79,12 +106,8 @@ def loyalty_panel(request: HttpRequest, customer) -> dict:
         "next_tier": next_tier,
         "progress": progress,
         "to_next_tier": (next_tier.threshold - qualifying) if next_tier else None,
-        "recent_entries": list(
-            PointsEntry.objects.filter(membership=membership)
-            .select_related("by")
-            .order_by("-occurred_at", "-pk")[:RECENT_ENTRIES]
-        ),
-        "tier_changes": list(membership.tier_changes.all()[:RECENT_TIER_CHANGES]),
-        "redeem_form": RedeemForm(),
+        "recent_entries": RECENT.instances(membership.pk),
+        "tier_changes": TIER_CHANGES.instances(membership.pk),
+        "redeem_form": RedeemForm(rewards=REWARDS.instances()),
         "can_adjust": is_owner(request.user),
     }
