@@ -8,7 +8,7 @@ non-member).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Min, Q, Sum
@@ -20,14 +20,14 @@ from customers.roles import is_owner
 
 from .forms import RedeemForm
 from .models import Membership, PointsEntry, Program, Reward, Tier, TierChange
-from .services.tiers import qualifying_figures
+from .services.tiers import qualifying_rows
 
 EXPIRING_SOON_DAYS = 30
 RECENT_ENTRIES = 5
 RECENT_TIER_CHANGES = 3
 
-# The card is on every customer page: its plain reads are baked (compiled once,
-# customers.baked). The two sums depend on the day and stay ordinary queries.
+# The card is on every customer page: its reads are baked (compiled once,
+# customers.baked); the two sums, which depend on the day, once a day.
 MEMBERSHIP = BakedQuery(
     lambda customer_id: Membership.objects.select_related("tier").filter(
         customer_id=customer_id
@@ -69,39 +69,65 @@ def next_tier_progress(
     return following, max(0, min(percent, 100))
 
 
+def qualifying_figure(program: Program, today: date) -> BakedQuery:
+    """A member's 12-month figure (services.tiers), compiled once a day."""
+    return BakedQuery(
+        lambda membership_id: qualifying_rows(
+            program, today, membership_ids=[membership_id]
+        ),
+        ("loyalty-card-qualifying", program.tier_basis, today),
+    )
+
+
+def lots_summary(today: date) -> BakedQuery:
+    """A member's open lots: spendable, pending, expiring soon and when."""
+    soon = today + timedelta(days=EXPIRING_SOON_DAYS)
+    return BakedQuery(
+        lambda membership_id: (
+            PointsEntry.objects.filter(membership_id=membership_id)
+            .open()
+            .values("membership_id")
+            .annotate(
+                spendable=Sum(
+                    "remaining",
+                    filter=(Q(available_on__isnull=True) | Q(available_on__lte=today))
+                    & (Q(expires_on__isnull=True) | Q(expires_on__gt=today)),
+                ),
+                pending=Sum("remaining", filter=Q(available_on__gt=today)),
+                expiring=Sum(
+                    "remaining", filter=Q(expires_on__gt=today, expires_on__lte=soon)
+                ),
+                expiring_on=Min(
+                    "expires_on", filter=Q(expires_on__gt=today, expires_on__lte=soon)
+                ),
+            )
+            .values_list("spendable", "pending", "expiring", "expiring_on")
+        ),
+        ("loyalty-card-lots", today),
+    )
+
+
 def loyalty_panel(request: HttpRequest, customer) -> dict:
     program = Program.current()
     # One at most (a one-to-one).
     membership = next(iter(MEMBERSHIP.instances(customer.pk)), None)
     if membership is None:
         return {"program": program, "membership": None}
-    qualifying = qualifying_figures(program, membership_ids=[membership.pk]).get(
-        membership.pk, Decimal("0")
-    )
     today = timezone.localdate()
-    soon = today + timedelta(days=EXPIRING_SOON_DAYS)
-    lots = PointsEntry.objects.filter(membership=membership).open()
-    summary = lots.aggregate(
-        spendable=Sum(
-            "remaining",
-            filter=(Q(available_on__isnull=True) | Q(available_on__lte=today))
-            & (Q(expires_on__isnull=True) | Q(expires_on__gt=today)),
-        ),
-        pending=Sum("remaining", filter=Q(available_on__gt=today)),
-        expiring=Sum("remaining", filter=Q(expires_on__gt=today, expires_on__lte=soon)),
-        expiring_on=Min(
-            "expires_on", filter=Q(expires_on__gt=today, expires_on__lte=soon)
-        ),
-    )
+    figure = qualifying_figure(program, today).rows(membership.pk)
+    qualifying = Decimal(figure[0][1]) if figure else Decimal("0")
+    (spendable, pending, expiring, expiring_on), *_ = lots_summary(today).rows(
+        membership.pk
+    ) or [(None, None, None, None)]
     tiers = TIERS.instances()
     next_tier, progress = next_tier_progress(tiers, membership.tier, qualifying)
     return {
         "program": program,
         "membership": membership,
-        "spendable": summary["spendable"] or 0,
-        "pending": summary["pending"] or 0,
-        "expiring": summary["expiring"] or 0,
-        "expiring_on": summary["expiring_on"],
+        "spendable": spendable or 0,
+        "pending": pending or 0,
+        "expiring": expiring or 0,
+        "expiring_on": expiring_on,
         "expiring_days": EXPIRING_SOON_DAYS,
         "next_tier": next_tier,
         "progress": progress,

@@ -39,6 +39,19 @@ def qualifying_figures(
 
     One grouped query: for all members, or for `membership_ids`.
     """
+    return {
+        pk: Decimal(figure)
+        for pk, figure in qualifying_rows(program, today, membership_ids=membership_ids)
+    }
+
+
+def qualifying_rows(
+    program: Program,
+    today: date | None = None,
+    *,
+    membership_ids: Iterable[int] | None = None,
+):
+    """The query behind qualifying_figures: (membership id, figure) rows."""
     window_start = program.tier_window_start(today)
     if program.tier_basis == Program.TierBasis.SPEND:
         rows = Purchase.objects.filter(
@@ -59,13 +72,9 @@ def qualifying_figures(
         if membership_ids is not None:
             rows = rows.filter(membership_id__in=list(membership_ids))
         total = Sum(F("points") - F("shortfall"))
-    return {
-        pk: Decimal(figure)
-        for pk, figure in rows.order_by()
-        .values_list(key)
-        .annotate(total=total)
-        .values_list(key, "total")
-    }
+    return (
+        rows.order_by().values_list(key).annotate(total=total).values_list(key, "total")
+    )
 
 
 def tier_for(figure: Decimal, tiers: list[Tier]) -> Tier | None:

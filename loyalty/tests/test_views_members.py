@@ -223,3 +223,19 @@ def test_member_page_of_a_non_member_offers_enrolment(staff_client, program):
     customer = CustomerFactory()
     page = staff_client.get(reverse("loyalty:member", args=[customer.pk]))
     assert "is not a member" in page.content.decode()
+
+
+def test_card_figures_follow_the_day(
+    rf: RequestFactory, staff_user, member, monkeypatch
+):
+    """The card's sums are compiled once a day (customers.baked): on a later day
+    they are that day's. 20 points expire in about 15 days; a month on, they are
+    gone from "spendable" and "expiring"."""
+    request = rf.get("/")
+    request.user = staff_user
+    today = loyalty_panel(request, member)
+    assert (today["spendable"], today["expiring"]) == (150, 20)
+    later = timezone.localdate() + timedelta(days=30)
+    monkeypatch.setattr("loyalty.panel.timezone.localdate", lambda: later)
+    after = loyalty_panel(request, member)
+    assert (after["spendable"], after["expiring"]) == (130, 0)
