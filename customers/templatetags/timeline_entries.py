@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template.loader import get_template
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.html import escape
@@ -24,7 +23,7 @@ from customers.timeline import TimelineEntry
 register = template.Library()
 
 
-def _interaction(item, customer: Customer) -> str:
+def _interaction(item, page_url: str) -> str:
     html = (
         f'<div><span class="badge text-bg-primary">{escape(item.get_kind_display())}'
         f'</span> <small class="text-muted">{escape(item.get_direction_display())}'
@@ -35,7 +34,7 @@ def _interaction(item, customer: Customer) -> str:
     return html
 
 
-def _purchase(item, customer: Customer) -> str:
+def _purchase(item, page_url: str) -> str:
     html = (
         '<div><span class="badge text-bg-success">Purchase</span> '
         f"<strong>{escape(intcomma(item.amount))} {escape(item.currency)}</strong>"
@@ -50,12 +49,14 @@ def _purchase(item, customer: Customer) -> str:
             f"{escape(localize(item.refunded_amount))}</span>"
         )
     if item.refundable_amount:
-        url = reverse("customers:purchase-refund", args=[customer.pk, item.pk])
+        # customers/urls.py: <pk>/purchases/<purchase_pk>/refund/ under the
+        # customer's page; one reverse() per page, not per purchase.
+        url = f"{page_url}purchases/{item.pk}/refund/"
         html += f' <a class="small ms-2" href="{escape(url)}">Refund…</a>'
     return html + "</div>"
 
 
-def _feedback(item, customer: Customer) -> str:
+def _feedback(item, page_url: str) -> str:
     html = (
         f'<div><span class="badge text-bg-info">{escape(item.get_kind_display())}'
         f"</span> <strong>{escape(localize(item.score))}</strong>"
@@ -74,6 +75,7 @@ def timeline_entries(
 ) -> SafeString:
     """One <div class="timeline-entry"> per entry, newest first; values escaped."""
     html = []
+    page_url = customer.get_absolute_url()
     for entry in entries:
         kind = escape(entry.kind)
         at = entry.occurred_at
@@ -82,7 +84,7 @@ def timeline_entries(
             when += f" · {escape(entry.by)}"
         draw = BUILT_IN.get(entry.kind)
         if draw is not None:
-            body = draw(entry.item, customer)
+            body = draw(entry.item, page_url)
         else:
             body = get_template(entry.template).render(
                 {"item": entry.item, "customer": customer}
