@@ -14,10 +14,10 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template.loader import get_template
 from django.utils import timezone
 from django.utils.formats import localize
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from customers.models import Customer
+from customers.templatetags.customer_lists import escape
 from customers.timeline import TimelineEntry
 
 register = template.Library()
@@ -76,10 +76,11 @@ def timeline_entries(
     """One <div class="timeline-entry"> per entry, newest first; values escaped."""
     html = []
     page_url = customer.get_absolute_url()
+    zone = timezone.get_current_timezone()
     for entry in entries:
         kind = escape(entry.kind)
         at = entry.occurred_at
-        when = timezone.localtime(at).strftime("%Y-%m-%d %H:%M") if at else ""
+        when = at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if at else ""
         if entry.by:
             when += f" · {escape(entry.by)}"
         draw = BUILT_IN.get(entry.kind)
