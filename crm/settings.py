@@ -123,7 +123,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # lockouts under /settings/security/lockouts/.
 AUTHENTICATION_BACKENDS = [
     "crm.security.lockouts.LoginLockoutBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend; its per-request user lookup baked.
+    "crm.security.backends.BakedModelBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))

@@ -205,3 +205,16 @@ def test_the_defaults_are_safe():
     defaults = SecuritySettings.load()
     assert defaults.idle_timeout_minutes <= 60
     assert defaults.absolute_timeout_hours <= 24
+
+
+def test_the_baked_user_lookup_returns_active_users_only(django_user_model):
+    from crm.security.backends import BakedModelBackend
+
+    backend = BakedModelBackend()
+    active = django_user_model.objects.create(username="ada")
+    gone = django_user_model.objects.create(username="bob", is_active=False)
+    assert backend.get_user(active.pk) == active
+    assert backend.get_user(str(active.pk)).username == "ada"
+    assert backend.get_user(gone.pk) is None
+    assert backend.get_user(987654) is None
+    assert backend.get_user("not a number") is None
