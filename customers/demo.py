@@ -7,8 +7,9 @@ an anchor, today at midnight in the business time zone (``settings.TIME_ZONE``).
 Nothing is dated today or later, so no purchase is in the future. Only database
 ids and ``Customer.updated_at`` differ between two runs.
 
-Rows are written with ``bulk_create`` in batches, never one save per row, which
-bypasses ``Customer.save()`` and the services: ``search_text`` and the running
+Rows are written in batches, never one save per row (``customers.demo_writer``:
+COPY on PostgreSQL, ``bulk_create`` elsewhere), which bypasses
+``Customer.save()`` and the services: ``search_text`` and the running
 figures (orders, total spent net of refunds, first/last purchase, last contact)
 are computed here while generating, to the values ``customers.services`` stores.
 """
@@ -44,15 +45,8 @@ from .demo_data import (
     TAGS,
     WEEKDAY_WEIGHT,
 )
-from .models import (
-    ConsentChange,
-    Customer,
-    Feedback,
-    FollowUp,
-    Interaction,
-    Purchase,
-    Tag,
-)
+from .demo_writer import write_batch
+from .models import Customer, Feedback, Interaction, Purchase, Tag
 from .roles import STAFF
 
 HISTORY_DAYS = 730
@@ -75,15 +69,20 @@ class SeedSummary:
 
 @dataclass
 class _Batch:
+    """One batch's rows. Each history row is a tuple starting with its customer's
+    index in `customers` (the id is known only once written), then the values
+    of the columns named in customers.demo_writer; plain tuples rather than
+    model instances, since building a million instances took half the time."""
+
     customers: list[Customer] = field(default_factory=list)
-    # Each customer's rows of every kind, to point at the customer once it has a pk.
-    children: list[list] = field(default_factory=list)
-    purchases: list[Purchase] = field(default_factory=list)
-    interactions: list[Interaction] = field(default_factory=list)
-    feedback: list[Feedback] = field(default_factory=list)
-    consents: list[ConsentChange] = field(default_factory=list)
-    tag_links: list[tuple[Customer, int]] = field(default_factory=list)
-    # (customer, origin interaction, due on, assignee id, note)
+    purchases: list[tuple] = field(default_factory=list)
+    interactions: list[tuple] = field(default_factory=list)
+    feedback: list[tuple] = field(default_factory=list)
+    consents: list[tuple] = field(default_factory=list)
+    # (customer index, tag id)
+    tag_links: list[tuple[int, int]] = field(default_factory=list)
+    # (customer index, origin's index in `interactions`, due on, assignee id,
+    # note, created at)
     follow_ups: list[tuple] = field(default_factory=list)
 
 
@@ -212,21 +211,21 @@ class DemoGenerator:
             birthday=birthday,
             created_at=self.at(created, 6.5, 9),  # before any purchase that day
         )
-        children: list = []
+        index = len(batch.customers)  # the history rows' pointer to it
         if email and r() < 0.55:
-            self.consent(customer, "email", batch, children)
+            self.consent(customer, index, "email", batch)
         if phone and r() < 0.2:
-            self.consent(customer, "sms", batch, children)
+            self.consent(customer, index, "sms", batch)
         days, online_share, newest = self.purchase_days(segment, created)
         spent, december = self.purchases(
-            customer, segment, days, online_share, batch, children
+            customer, index, segment, days, online_share, batch
         )
         is_vip = spent >= 150_000 or (segment == "loyal" and r() < 0.15)
         owner_chance = {"wholesale": 1.0, "loyal": 0.25}.get(segment, 0.04)
         if r() < (max(owner_chance, 0.7) if is_vip else owner_chance):
             customer.owner_id = rng.choice(self.staff)
-        self.interactions(customer, segment, created, newest, batch, children)
-        self.satisfaction(customer, segment, days, batch, children)
+        self.interactions(customer, index, segment, created, newest, batch)
+        self.satisfaction(index, segment, days, batch)
 
         tags = ["VIP"] if is_vip else []
         if segment == "wholesale":
@@ -241,21 +240,17 @@ class DemoGenerator:
             tags.append("Birthday club")
         if december >= 2:
             tags.append("Gift buyer")
-        batch.tag_links.extend((customer, self.tags[t]) for t in tags)
+        batch.tag_links.extend((index, self.tags[t]) for t in tags)
         customer.search_text = customer.build_search_text()
         batch.customers.append(customer)
-        batch.children.append(children)
 
-    def consent(self, customer: Customer, channel: str, batch, children) -> None:
+    def consent(self, customer: Customer, index: int, channel: str, batch) -> None:
         source = self.rng.choice(("signup form", "till", "website"))
         setattr(customer, f"{channel}_opt_in", True)
         setattr(customer, f"{channel}_opt_in_at", customer.created_at)
         setattr(customer, f"{channel}_opt_in_source", source)
-        change = ConsentChange(
-            channel=channel, opted_in=True, source=source, at=customer.created_at
-        )
-        batch.consents.append(change)
-        children.append(change)
+        # Columns: demo_writer.CONSENT_COLUMNS.
+        batch.consents.append((index, channel, True, source, customer.created_at))
 
     def purchase_days(self, segment: str, created: int) -> tuple[list, float, int]:
         """Days ago of each purchase, newest first; share online; newest allowed."""
@@ -278,13 +273,13 @@ class DemoGenerator:
         return sorted(days), 0.05 + 0.9 * rng.random(), newest
 
     def purchases(
-        self, customer, segment, days, online_share, batch, children
+        self, customer, index, segment, days, online_share, batch
     ) -> tuple[int, int]:
         """Add purchases on the days; returns (cents spent net, December buys)."""
         rng, r = self.rng, self.rng.random
         scale = 6.0 if segment == "wholesale" else 1.0
         net = december = 0
-        made = []
+        moments = []
         for d in days:
             online = r() < online_share
             channel = "online" if online else ("phone" if r() < 0.05 else "shop")
@@ -302,67 +297,70 @@ class DemoGenerator:
                     self.midnight[0] - timedelta(minutes=1),
                 )
             self.purchase_number += 1
-            made.append(
-                Purchase(
-                    occurred_at=occurred,
-                    amount=_money(cents),
-                    currency=self.currency,
-                    reference=f"{REFERENCE_PREFIX}{self.purchase_number:07d}",
-                    channel=channel,
-                    refunded_amount=_money(refunded),
-                    refunded_at=refunded_at,
-                    by_id=None if online else rng.choice(self.staff),
-                    created_at=occurred,
+            # Columns: demo_writer.PURCHASE_COLUMNS.
+            batch.purchases.append(
+                (
+                    index,
+                    occurred,
+                    _money(cents),
+                    self.currency,
+                    f"{REFERENCE_PREFIX}{self.purchase_number:07d}",
+                    channel,
+                    _money(refunded),
+                    refunded_at,
+                    None if online else rng.choice(self.staff),
+                    occurred,
                 )
             )
+            moments.append(occurred)
             net += cents - refunded
-        batch.purchases += made
-        children += made
-        moments = [p.occurred_at for p in made]
-        customer.orders_count = len(made)
+        customer.orders_count = len(moments)
         customer.total_spent = _money(net)
         customer.first_purchase_at = min(moments, default=None)
         customer.last_purchase_at = max(moments, default=None)
         return net, december
 
-    def interactions(self, customer, segment, created, newest, batch, children) -> None:
+    def interactions(self, customer, index, segment, created, newest, batch) -> None:
         rng, r = self.rng, self.rng.random
         low, high = SEGMENTS[segment][2]
         days = [self.day(1, created) for _ in range(rng.randint(low, high))]
         if segment == "lapsed" and newest > 40 and r() < 0.5:
             days.append(rng.randint(1, newest - 30))  # a win-back attempt
-        made = []
+        first = len(batch.interactions)
+        contacts = []
         for d in sorted(days, reverse=True):
             kind, directions, subjects = rng.choices(self.kinds, self.kind_weights)[0]
             by = rng.choice(self.staff)
             if customer.owner_id is not None and r() < 0.7:
                 by = customer.owner_id
             occurred = self.at(d, 9, 19)
-            made.append(
-                Interaction(
-                    kind=kind,
-                    direction=rng.choice(directions),
-                    subject=rng.choice(subjects),
-                    body=rng.choice(BODIES),
-                    occurred_at=occurred,
-                    by_id=by,
-                    created_at=occurred,
+            # Columns: demo_writer.INTERACTION_COLUMNS.
+            batch.interactions.append(
+                (
+                    index,
+                    kind,
+                    rng.choice(directions),
+                    rng.choice(subjects),
+                    rng.choice(BODIES),
+                    occurred,
+                    by,
+                    occurred,
                 )
             )
-        batch.interactions += made
-        children += made
-        contacts = [
-            i.occurred_at for i in made if i.kind not in Interaction.NOT_CONTACT
-        ]
+            if kind not in Interaction.NOT_CONTACT:
+                contacts.append(occurred)
         customer.last_contact_at = max(contacts, default=None)
+        made = range(first, len(batch.interactions))
         if made and r() < 0.02:
-            origin = max(made, key=lambda i: i.occurred_at)
+            # The latest interaction (the first of equals, as max() picks).
+            origin = max(made, key=lambda i: batch.interactions[i][5])
+            origin_by, origin_at = batch.interactions[origin][6:8]
             due = self.today + timedelta(days=rng.randint(-10, 21))
-            assignee = customer.owner_id or origin.by_id
+            assignee = customer.owner_id or origin_by
             note = rng.choice(FOLLOW_UP_NOTES)
-            batch.follow_ups.append((customer, origin, due, assignee, note))
+            batch.follow_ups.append((index, origin, due, assignee, note, origin_at))
 
-    def satisfaction(self, customer, segment, days, batch, children) -> None:
+    def satisfaction(self, index, segment, days, batch) -> None:
         """CSAT after some purchases, an NPS now and then; lapsed ones less happy."""
         rng, r = self.rng, self.rng.random
         mood = SEGMENTS[segment][1] + rng.gauss(0, 0.15)
@@ -378,55 +376,11 @@ class DemoGenerator:
         for kind, score, d, low in scores:
             band = "low" if score <= low else ("high" if score >= low + 2 else "mid")
             occurred = self.at(d, 10, 22)
-            feedback = Feedback(
-                kind=kind,
-                score=score,
-                comment=rng.choice(COMMENTS[band]) if r() < 0.4 else "",
-                occurred_at=occurred,
-                created_at=occurred,
+            comment = rng.choice(COMMENTS[band]) if r() < 0.4 else ""
+            # Columns: demo_writer.FEEDBACK_COLUMNS.
+            batch.feedback.append(
+                (index, kind.value, score, comment, occurred, occurred)
             )
-            batch.feedback.append(feedback)
-            children.append(feedback)
-
-
-def _write(batch: _Batch, summary: SeedSummary, batch_size: int) -> None:
-    Customer.objects.bulk_create(batch.customers, batch_size=batch_size)
-    for customer, rows in zip(batch.customers, batch.children, strict=True):
-        for row in rows:
-            row.customer_id = customer.pk
-    for model, rows in (
-        (Purchase, batch.purchases),
-        (Interaction, batch.interactions),
-        (Feedback, batch.feedback),
-        (ConsentChange, batch.consents),
-    ):
-        model.objects.bulk_create(rows, batch_size=batch_size)
-    through = Customer.tags.through
-    through.objects.bulk_create(
-        [through(customer_id=c.pk, tag_id=t) for c, t in batch.tag_links],
-        batch_size=batch_size,
-    )
-    FollowUp.objects.bulk_create(
-        [
-            FollowUp(
-                customer_id=c.pk,
-                origin_id=origin.pk,
-                due_on=due,
-                assignee_id=assignee,
-                note=note,
-                created_at=origin.occurred_at,
-            )
-            for c, origin, due, assignee, note in batch.follow_ups
-        ]
-    )
-    summary.customers += len(batch.customers)
-    summary.purchases += len(batch.purchases)
-    summary.refunds += sum(1 for p in batch.purchases if p.refunded_at)
-    summary.interactions += len(batch.interactions)
-    summary.feedback += len(batch.feedback)
-    summary.consent_changes += len(batch.consents)
-    summary.tag_links += len(batch.tag_links)
-    summary.follow_ups += len(batch.follow_ups)
 
 
 def demo_data_exists() -> bool:
@@ -468,7 +422,7 @@ def seed_demo_data(
             batch = upcoming.result()
             if start + batch_size < customers:
                 upcoming = maker.submit(make, start + batch_size)
-            _write(batch, summary, batch_size)
+            write_batch(batch, summary, batch_size)
             if progress is not None:
                 progress(summary.customers)
     return summary

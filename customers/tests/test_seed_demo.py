@@ -5,9 +5,12 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from crm.audit.models import AuditEvent
+from customers import demo_writer
 from customers.demo import STAFF_USERS
 from customers.models import (
     ConsentChange,
@@ -120,6 +123,32 @@ def test_another_seed_gives_other_data():
     Customer.objects.all().delete()
     seed(seed=8)
     assert fingerprint() != first
+
+
+def test_copy_and_bulk_create_store_the_same_rows(monkeypatch):
+    # PostgreSQL seeds with COPY, SQLite (make run) with bulk_create.
+    seed()
+    first = fingerprint()
+    Customer.objects.all().delete()
+    monkeypatch.setattr(demo_writer, "use_copy", lambda: False)
+    seed()
+    assert fingerprint() == first
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the audit triggers are PostgreSQL's"
+)
+def test_seeded_customers_purchases_and_consents_are_audited():
+    seed()
+
+    inserts = AuditEvent.objects.filter(action="insert")
+    for model in (Customer, Purchase, ConsentChange):
+        table = model._meta.db_table
+        assert inserts.of_table(table).count() == model.objects.count() > 0, table
+    purchase = Purchase.objects.order_by("pk").last()
+    event = inserts.of_row("customers_purchase", purchase.pk).get()
+    assert event.customer_id == purchase.customer_id
+    assert event.new_values["reference"] == purchase.reference
 
 
 def test_running_figures_are_what_recalculate_figures_computes():
