@@ -13,7 +13,7 @@ from django import forms, template
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from customers.models import Customer
+from customers.models import ListedCustomer
 
 register = template.Library()
 
@@ -36,7 +36,7 @@ def _tags(names: Iterable[str]) -> str:
 
 
 @register.simple_tag
-def customer_rows(customers: Iterable[Customer], url_prefix: str) -> SafeString:
+def customer_rows(customers: Iterable[ListedCustomer], url_prefix: str) -> SafeString:
     """One <tr> per customer; every value escaped."""
     rows = []
     zone = timezone.get_current_timezone()
@@ -47,7 +47,7 @@ def customer_rows(customers: Iterable[Customer], url_prefix: str) -> SafeString:
             f"<td>{escape(c.email)}</td>"
             f"<td>{escape(c.phone)}</td>"
             f"<td>{_tags(getattr(c, 'tag_names', ()))}</td>"
-            f"<td>{escape(c.owner.username) if c.owner_id else ''}</td>"
+            f"<td>{escape(c.owner_username) if c.owner_id else ''}</td>"
             f'<td class="text-end">{c.orders_count}</td>'
             f'<td class="text-end">{c.total_spent}</td>'
             f"<td>{_day(c.last_purchase_at, zone)}</td>"

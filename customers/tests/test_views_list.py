@@ -277,3 +277,14 @@ def test_new_tags_and_segments_show_on_the_next_page(staff_client, staff_user):
     page = staff_client.get(LIST).content.decode()
     assert f'<option value="{tag.pk}">Newcomers</option>' in page
     assert ">Lapsed VIPs</a>" in page
+
+
+def test_list_rows_name_customers_as_their_page_does(staff_client, staff_user):
+    """The list reads light rows (ListedCustomer), named by Customer's own rule."""
+    named = CustomerFactory(first_name="Ana", last_name="Lima", owner=staff_user)
+    unnamed = CustomerFactory(first_name="", last_name="", email="x@example.com")
+    rows = {c.pk: c for c in staff_client.get(LIST).context["customers"]}
+    assert rows[named.pk].full_name == named.full_name == "Ana Lima"
+    assert rows[unnamed.pk].full_name == unnamed.full_name == "x@example.com"
+    assert rows[named.pk].owner_username == staff_user.username
+    assert rows[unnamed.pk].owner_id is None

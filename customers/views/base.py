@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.generic import TemplateView
 
-from ..models import Customer, attach_tag_names
+from ..models import Customer, ListedCustomer, attach_tag_names
 
 CUSTOMERS_PER_PAGE = 50
 TIMELINE_PER_PAGE = 25
@@ -24,7 +24,8 @@ def add_form_errors(form, error: ValidationError) -> None:
 
 
 class CustomerPageMixin:
-    """Pages of customers, each page's tags read with one query."""
+    """Pages of customers as light rows (ListedCustomer), each page's tags read
+    with one query."""
 
     paginate_by = CUSTOMERS_PER_PAGE
 
@@ -32,7 +33,9 @@ class CustomerPageMixin:
         paginator, page, rows, has_other_pages = super().paginate_queryset(
             queryset, page_size
         )
-        page.object_list = attach_tag_names(list(page.object_list))
+        # The page's slice, still unread; counted above without the owner join.
+        rows = rows.values_list(*ListedCustomer.FIELDS)
+        page.object_list = attach_tag_names([ListedCustomer(row) for row in rows])
         return paginator, page, page.object_list, has_other_pages
 
 
