@@ -146,7 +146,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--reseed", action="store_true", help="Recreate and seed.")
-    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--requests", type=int, default=60)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE.")
     return parser.parse_args()
@@ -275,23 +275,39 @@ class QueryTimer:
             self.count += 1
 
 
-def measure(run: Callable[[], object], args: argparse.Namespace) -> dict:
-    """Median and p95 of `run`, and of the Django queries' time inside it."""
+def measure(
+    page: Callable[[], object], raw: Callable[[], object], args: argparse.Namespace
+) -> tuple[dict, dict]:
+    """Median and p95 of the page and of its raw SQL, and the Django queries'
+    time inside the page.
+
+    The two are timed in turn, one request each, so both see the same moments
+    of this shared machine: timed one after the other, the load moved between
+    the two halves and with it the ratio.
+    """
     from django.db import connection
 
     for _ in range(args.warmup):
-        run()
-    samples, in_sql, queries = [], [], 0
+        page()
+        raw()
+    samples, raw_samples, in_sql, queries = [], [], [], 0
     for _ in range(args.requests):
         timer = QueryTimer()
         with connection.execute_wrapper(timer):
             started = time.perf_counter()
-            run()
+            page()
             samples.append(time.perf_counter() - started)
         in_sql.append(timer.seconds)
         queries = timer.count
+        started = time.perf_counter()
+        raw()
+        raw_samples.append(time.perf_counter() - started)
     median, p95 = summarise(samples)
-    return {"median": median, "p95": p95, "sql": summarise(in_sql)[0], "n": queries}
+    raw_median, raw_p95 = summarise(raw_samples)
+    return (
+        {"median": median, "p95": p95, "sql": summarise(in_sql)[0], "n": queries},
+        {"median": raw_median, "p95": raw_p95},
+    )
 
 
 class RawPages:
@@ -446,7 +462,8 @@ def main() -> None:
     if seed_seconds is not None:
         print(f"seed_demo --customers {args.customers}: {seed_seconds:.1f} s")
     print(
-        f"{args.requests} timed runs after {args.warmup} warm-ups; "
+        f"{args.requests} timed runs after {args.warmup} warm-ups, page and raw SQL "
+        "in turn; "
         "server time through django.test.Client.\n"
     )
     print(
@@ -462,8 +479,7 @@ def main() -> None:
             if response.status_code != 200:
                 raise SystemExit(f"{url} answered {response.status_code}")
 
-        page = measure(get, args)
-        raw_page = measure(raw_run, args)
+        page, raw_page = measure(get, raw_run, args)
         ratio = page["median"] / raw_page["median"]
         print(
             f"| `{url}` | {page['n']} | {page['median']:.1f} | {page['p95']:.1f} | "
