@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from .fields import ShortModelChoiceField, ShortModelMultipleChoiceField
 from .models import (
@@ -43,18 +44,31 @@ def staff_users():
 
 
 class CrispyMixin:
-    """Bootstrap 5 layout with one submit button; the template adds the <form>."""
+    """Bootstrap 5 layout with one submit button; the template adds the <form>.
+
+    Subclasses arrange their fields in ``crispy_layout()``. The helper is built
+    when the form is first drawn, not when it is made: the customer page's
+    blank forms are made on every view but drawn once (blank_forms).
+    """
 
     submit_label = "Save"
     submit_class = "btn-primary"
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.add_input(
+    def crispy_layout(self) -> Layout | None:
+        """The fields' arrangement; None lays them out one under another."""
+        return None
+
+    @cached_property
+    def helper(self) -> FormHelper:
+        helper = FormHelper()
+        helper.form_tag = False
+        helper.add_input(
             Submit("submit", self.submit_label, css_class=self.submit_class)
         )
+        layout = self.crispy_layout()
+        if layout is not None:
+            helper.layout = layout
+        return helper
 
 
 def not_in_future(value: datetime | None, what: str) -> datetime | None:
@@ -113,9 +127,8 @@ class CustomerForm(CrispyMixin, forms.ModelForm):
 class InteractionForm(CrispyMixin, forms.Form):
     submit_label = "Log it"
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.helper.layout = Layout(
+    def crispy_layout(self) -> Layout:
+        return Layout(
             Row(Column("kind"), Column("direction"), Column("occurred_at")),
             "subject",
             "body",
@@ -180,9 +193,8 @@ class CompleteFollowUpForm(InteractionForm):
 class PurchaseForm(CrispyMixin, forms.Form):
     submit_label = "Record purchase"
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.helper.layout = Layout(
+    def crispy_layout(self) -> Layout:
+        return Layout(
             Row(Column("amount"), Column("occurred_at")),
             Row(Column("reference"), Column("channel")),
         )

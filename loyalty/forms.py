@@ -29,9 +29,8 @@ class ProgramForm(CrispyMixin, forms.ModelForm):
             "tier_basis",
         ]
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.helper.layout = Layout(
+    def crispy_layout(self) -> Layout:
+        return Layout(
             "name",
             "is_active",
             Row(Column("earn_rate"), Column("point_value")),
