@@ -14,6 +14,7 @@ class LoyaltyConfig(AppConfig):
         from .data_rights import erase_loyalty, export_loyalty
         from .models import PointsEntry
         from .panel import loyalty_panel
+        from .timeline import draw_points_entry
 
         # Every purchase earns through record_purchase's signal or the bulk
         # import's; refunds and merges follow the customers' own services.
@@ -38,7 +39,7 @@ class LoyaltyConfig(AppConfig):
             TimelineSource(
                 PointsEntry,
                 {"t_kind": "kind", "t_score": "points", "t_body": "reason"},
-                template="loyalty/_timeline_entry.html",
+                draw=draw_points_entry,
             ),
         )
         hooks.register_nav_item("Loyalty", "loyalty:overview", owner_only=True)

@@ -18,7 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from customers.models import Customer
 from customers.templatetags.customer_lists import escape
-from customers.timeline import TimelineEntry
+from customers.timeline import SOURCES, TimelineEntry
 
 register = template.Library()
 
@@ -84,8 +84,11 @@ def timeline_entries(
         if entry.by:
             when += f" · {escape(entry.by)}"
         draw = BUILT_IN.get(entry.kind)
+        source = SOURCES.get(entry.kind)
         if draw is not None:
             body = draw(entry.item, page_url)
+        elif source is not None and source.draw is not None:
+            body = source.draw(entry.item)
         else:
             body = get_template(entry.template).render(
                 {"item": entry.item, "customer": customer}

@@ -239,3 +239,14 @@ def test_card_figures_follow_the_day(
     monkeypatch.setattr("loyalty.panel.timezone.localdate", lambda: later)
     after = loyalty_panel(request, member)
     assert (after["spendable"], after["expiring"]) == (130, 0)
+
+
+def test_points_entries_on_the_timeline_are_escaped_and_signed():
+    from loyalty.timeline import draw_points_entry
+
+    taken = PointsEntry(kind="adjust", points=-5, reason='<b onclick="x">late</b>')
+    html = draw_points_entry(taken)
+    assert '<strong class="text-danger">-5</strong>' in html
+    assert "&lt;b onclick=&quot;x&quot;&gt;late&lt;/b&gt;" in html and "<b " not in html
+    given = draw_points_entry(PointsEntry(kind="earn", points=12, reason=""))
+    assert '<strong class="text-success">+12</strong> earned</div>' in given
