@@ -20,7 +20,7 @@ only when ``settings.PREPARE_BAKED_QUERIES`` is on (the default).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -54,7 +54,7 @@ class BakedQuery:
         self.name = name
         self.keyed = keyed
 
-    def _compiled(self, connection):
+    def _compiled(self, connection) -> _Compiled:
         # Kept on the connection object: each thread has its own, and so its
         # own compiler (a compiler holds its connection).
         baked = connection.__dict__.setdefault("_crm_baked", {})
@@ -66,7 +66,7 @@ class BakedQuery:
             slots = [i for i, value in enumerate(params) if _is_placeholder(value)]
             if self.keyed and not slots:
                 raise ValueError(f"{self.name!r}: the key is not among the parameters.")
-            entry = baked[self.name] = (compiler, sql, tuple(params), slots)
+            entry = baked[self.name] = _Compiled(compiler, sql, tuple(params), slots)
             if len(baked) > MAX_BAKED:
                 # A name may hold a day (a "due today" count): drop the oldest.
                 del baked[next(iter(baked))]
@@ -74,15 +74,15 @@ class BakedQuery:
 
     def _fetch(
         self, key: int | None, wrap: str, extra: Sequence[Any], using: str
-    ) -> tuple[Any, list]:
+    ) -> tuple[_Compiled, list]:
         connection = connections[using]
-        compiler, sql, params, slots = self._compiled(connection)
-        filled = list(params)
-        for slot in slots:
+        compiled = self._compiled(connection)
+        filled = list(compiled.params)
+        for slot in compiled.slots:
             filled[slot] = key
         with _cursor(connection) as cursor:
-            cursor.execute(wrap.format(sql=sql), [*filled, *extra])
-            return compiler, cursor.fetchall()
+            cursor.execute(wrap.format(sql=compiled.sql), [*filled, *extra])
+            return compiled, cursor.fetchall()
 
     def rows(
         self,
@@ -98,8 +98,8 @@ class BakedQuery:
         its columns, e.g. ``"{sql} LIMIT %s OFFSET %s"``; `extra` are the
         parameters of the SQL it adds, after the statement's own.
         """
-        compiler, fetched = self._fetch(key, wrap, extra, using)
-        return list(compiler.results_iter(results=[fetched], tuple_expected=True))
+        compiled, fetched = self._fetch(key, wrap, extra, using)
+        return [tuple(row) for row in compiled.converted(fetched)]
 
     def instances(
         self,
@@ -110,19 +110,15 @@ class BakedQuery:
         using: str = DEFAULT_DB_ALIAS,
     ) -> list[Model]:
         """The model objects for `key`, made as Django's ModelIterable makes them."""
-        compiler, fetched = self._fetch(key, wrap, extra, using)
-        select, klass_info = compiler.select, compiler.klass_info
-        model = klass_info["model"]
-        fields = klass_info["select_fields"]
-        start, end = fields[0], fields[-1] + 1
-        names = [column[0].target.attname for column in select[start:end]]
-        populators = get_related_populators(klass_info, select, using)
+        compiled, fetched = self._fetch(key, wrap, extra, using)
+        model, names, start, end, populators = compiled.model_maker(using)
+        annotations = compiled.compiler.annotation_col_map.items()
         objects = []
-        for row in compiler.results_iter(results=[fetched]):
+        for row in compiled.converted(fetched):
             obj = model.from_db(using, names, row[start:end])
             for populator in populators:
                 populator.populate(row, obj)
-            for attribute, position in compiler.annotation_col_map.items():
+            for attribute, position in annotations:
                 setattr(obj, attribute, row[position])
             objects.append(obj)
         return objects
@@ -130,6 +126,40 @@ class BakedQuery:
     def count(self, key: int | None = None, *, using: str = DEFAULT_DB_ALIAS) -> int:
         _, fetched = self._fetch(key, "SELECT COUNT(*) FROM ({sql}) baked", (), using)
         return fetched[0][0]
+
+
+class _Compiled:
+    """A compiled statement, and what turning its rows into values needs."""
+
+    def __init__(self, compiler, sql: str, params: tuple, slots: list[int]) -> None:
+        self.compiler, self.sql, self.params, self.slots = compiler, sql, params, slots
+        columns = [column[0] for column in compiler.select[: compiler.col_count]]
+        # Worked out once, as results_iter() would on every call.
+        self.converters = compiler.get_converters(columns)
+        self._model_makers: dict[str, tuple] = {}
+
+    def converted(self, rows: list) -> Iterable:
+        if not self.converters:
+            return rows
+        return self.compiler.apply_converters(rows, self.converters)
+
+    def model_maker(self, using: str) -> tuple:
+        """As ModelIterable works it out: the model, its loaded fields' names,
+        where they sit in a row, and the select_related objects' populators."""
+        if using not in self._model_makers:
+            select, klass_info = self.compiler.select, self.compiler.klass_info
+            fields = klass_info["select_fields"]
+            start, end = fields[0], fields[-1] + 1
+            names = [column[0].target.attname for column in select[start:end]]
+            populators = get_related_populators(klass_info, select, using)
+            self._model_makers[using] = (
+                klass_info["model"],
+                names,
+                start,
+                end,
+                populators,
+            )
+        return self._model_makers[using]
 
 
 def _cursor(connection):

@@ -45,6 +45,12 @@ class ActorWrapper:
         connection = context["connection"]
         if self._busy or connection.vendor != "postgresql":
             return execute(sql, params, many, context)
+        autocommit = connection.get_autocommit()
+        if autocommit and not _is_write(sql):
+            # A read outside a transaction (most of a page view): nothing to set.
+            # The stale-state check below runs before the next transaction's
+            # first statement, while the connection is still idle.
+            return execute(sql, params, many, context)
         if not self._is_innermost(connection):
             return execute(sql, params, many, context)
         raw = connection.connection
@@ -52,9 +58,7 @@ class ActorWrapper:
         if raw.info.transaction_status == _IDLE:
             # No transaction open: whatever was set belonged to an ended one.
             state["set_by"] = None
-        if connection.get_autocommit():
-            if not _is_write(sql):
-                return execute(sql, params, many, context)
+        if autocommit:
             values = self._values()
             with transaction.atomic(using=connection.alias):
                 self._set(raw, values, state)
