@@ -117,7 +117,7 @@ class TimelineEntry:
     kind: str  # "interaction", "purchase", "feedback" or a registered source
     occurred_at: datetime
     by: str  # the username of who recorded it, or ""
-    item: Model  # an unsaved copy: for display only
+    item: Model  # a copy holding only the timeline's fields: for display only
     template: str = ""  # how a registered source's entry is drawn
 
 
@@ -132,14 +132,36 @@ def _entry(row: tuple) -> TimelineEntry:
             values[money] = Decimal(values[money]).quantize(CENT)
     source = values["t_source"]
     spec = SOURCES[source]
-    item = spec.model(
-        pk=values["t_pk"],
-        **{spec.occurred_at: values["t_occurred_at"]},
-        **{field: values[column] for column, field in spec.fields.items()},
-    )
+    attnames, columns = _item_fields(source, spec)
+    # As a query would load it: only these fields, no defaults worked out for
+    # the rest (Model(**kwargs) computed one per other field, foreign keys too).
+    item = spec.model.from_db(None, attnames, [values[c] for c in columns])
     return TimelineEntry(
         source, values["t_occurred_at"], values["t_by"] or "", item, spec.template
     )
+
+
+def _item_fields(source: str, spec: TimelineSource) -> tuple[list[str], list[str]]:
+    """The item's loaded fields in the model's order, and the column of each."""
+    made = _ITEM_FIELDS.get(source)
+    if made is None or made[0] is not spec:
+        pk = spec.model._meta.pk.attname
+        column_of = {pk: "t_pk", spec.occurred_at: "t_occurred_at"}
+        column_of.update({field: column for column, field in spec.fields.items()})
+        attnames = [
+            field.attname
+            for field in spec.model._meta.concrete_fields
+            if field.attname in column_of
+        ]
+        made = _ITEM_FIELDS[source] = (
+            spec,
+            attnames,
+            [column_of[name] for name in attnames],
+        )
+    return made[1], made[2]
+
+
+_ITEM_FIELDS: dict[str, tuple] = {}
 
 
 # Entries at the same instant keep a stable order: by kind, then newest id.
