@@ -22,8 +22,13 @@ GROUP_NAMES = BakedQuery(
 def _groups(user) -> set[str]:
     # Cached on the user object: templates and views ask several times a request.
     if not hasattr(user, "_crm_groups"):
-        user._crm_groups = {name for (name,) in GROUP_NAMES.rows(user.pk)}
+        remember_groups(user, {name for (name,) in GROUP_NAMES.rows(user.pk)})
     return user._crm_groups
+
+
+def remember_groups(user, names: set[str]) -> None:
+    """The user's group names, read with the user (crm.security.backends)."""
+    user._crm_groups = names
 
 
 def is_owner(user) -> bool:

@@ -181,16 +181,17 @@ def test_timeline_pages_do_not_overlap(staff_client, staff_user):
 
 
 # Queries for the page, whatever the length of the history:
-#   1 session + 1 user + 1 the user's groups            (authentication, role)
-#   1 the customer JOIN owner + 1 its tags              (select/prefetch_related)
-#   1 COUNT of the timeline + 1 its page of keys        (UNION ALL of three tables)
-#   3 the page's interactions, purchases, feedback      (in_bulk JOIN by)
+#   1 session (only when the cache misses it)
+#   1 user with their groups                            (authentication, role)
+#   1 the customer JOIN owner + 1 its tags
+#   1 COUNT of the timeline + 1 its page                (UNION ALL of its sources)
 #   1 average CSAT and NPS                              (one aggregate)
 #   1 open follow-ups JOIN assignee
 #   1 users for the follow-up assignee select
+#   2 the loyalty card of a non-member                  (program, membership)
 #   1 saved segments + 1 due follow-ups                 (navigation bar)
-# = 15
-DETAIL_QUERIES = 15
+# = 13
+DETAIL_QUERIES = 13
 
 
 @pytest.mark.parametrize("rows", [5, 100])
