@@ -5,7 +5,8 @@ page's big queries (the timeline's UNION over five tables) compiling took four
 times as long as PostgreSQL took to answer. A BakedQuery compiles its queryset
 once per database connection, with a placeholder key, and afterwards only puts
 the real key in the placeholder's parameter slots: SQLAlchemy's "baked
-queries", for ``values_list()`` querysets.
+queries", for Django querysets. The pages that staff open all day (a customer,
+the lists, the nav bar on every page) read through them.
 
 Only a whole-number key (a primary key) can be baked: Django passes integers
 through to the driver unchanged, so the placeholder is found again among the
