@@ -29,6 +29,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from customers.locking import lock_customer
 from customers.models import Customer, Interaction
 from customers.services import log_interaction
 
@@ -132,7 +133,7 @@ def check_and_render(
     if message.status != Status.SENDING:
         return None
     # The lock makes the cap count and the use of the last slot one step.
-    customer = Customer.objects.select_for_update().get(pk=message.customer_id)
+    customer = lock_customer(message.customer_id)
     reason = skip_reason(message, customer)
     if not reason and now > message.stale_after:
         reason = "Stale: it could not go out in time."

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .hooks import personal_data
+from .locking import lock_customer
 from .models import Customer, ErasureRecord
 
 ERASED_MARKER = "[erased]"
@@ -102,7 +103,7 @@ def customer_data(customer: Customer) -> dict[str, Any]:
 def erase_customer(*, customer: Customer, by) -> ErasureRecord:
     """Wipe a customer's personal data and free text; keep amounts and dates."""
     with transaction.atomic():
-        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        locked = lock_customer(customer)
         if ErasureRecord.objects.filter(customer=locked).exists():
             raise ValidationError("This customer's data has already been erased.")
         wiped = {

@@ -19,6 +19,7 @@ from django.db.models import Count, Max, Min, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from .locking import lock_customer, lock_customers
 from .models import (
     FUTURE_TOLERANCE,
     ConsentChange,
@@ -103,7 +104,7 @@ def update_customer(
     unknown = set(fields) - set(PROFILE_FIELDS) - set(CONSENT_FIELDS)
     if unknown:
         raise TypeError(f"Unknown customer fields: {sorted(unknown)}")
-    locked = Customer.objects.select_for_update().get(pk=customer.pk)
+    locked = lock_customer(customer)
     for name, value in fields.items():
         if name in PROFILE_FIELDS:
             setattr(locked, name, value)
@@ -143,7 +144,7 @@ def log_interaction(
         raise ValidationError(
             {"occurred_at": "An interaction cannot be in the future."}
         )
-    locked = Customer.objects.select_for_update().get(pk=customer.pk)
+    locked = lock_customer(customer)
     interaction = Interaction(
         customer=locked,
         kind=kind,
@@ -179,7 +180,8 @@ def log_interaction(
 @transaction.atomic
 def complete_follow_up(*, follow_up: FollowUp, by, **interaction: Any) -> Interaction:
     """Log the interaction that did the follow-up and mark it done."""
-    locked = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
+    lock_customer(follow_up.customer_id)  # the customer before its follow-up
+    locked = FollowUp.objects.select_for_update(no_key=True).get(pk=follow_up.pk)
     if locked.completed_at is not None:
         raise FollowUpAlreadyDone(f"{locked} was completed already.")
     done = log_interaction(customer=locked.customer, by=by, **interaction)
@@ -227,7 +229,7 @@ def record_purchase(
             {"occurred_at": "A purchase cannot be dated in the future."}
         )
     reference = (reference or "").strip()
-    locked = Customer.objects.select_for_update().get(pk=customer.pk)
+    locked = lock_customer(customer)
     if reference:
         existing = Purchase.objects.filter(reference=reference).first()
         if existing is not None:
@@ -284,13 +286,33 @@ def _same_purchase_or_conflict(
     return existing
 
 
+def _lock_purchase_and_customer(purchase_id: int) -> tuple[Customer, Purchase]:
+    """The purchase's customer, then the purchase, in the lock order.
+
+    A merge may move the purchase to another customer between reading whose it
+    is and locking that customer (the merged one is then gone); it is read again
+    until the two agree, and the customer's lock then keeps it where it is.
+    """
+    for _ in range(5):
+        owner_id = Purchase.objects.values_list("customer_id", flat=True).get(
+            pk=purchase_id
+        )
+        try:
+            customer = lock_customer(owner_id)
+        except Customer.DoesNotExist:
+            continue
+        locked = Purchase.objects.select_for_update(no_key=True).get(pk=purchase_id)
+        if locked.customer_id == customer.pk:
+            return customer, locked
+    raise ValidationError("This purchase is being moved by a merge: try again.")
+
+
 @transaction.atomic
 def refund_purchase(
     *, purchase: Purchase, amount: Decimal | str | None = None, by=None
 ) -> Purchase:
     """Refund part or all of a purchase; the customer's total spent goes down."""
-    customer = Customer.objects.select_for_update().get(pk=purchase.customer_id)
-    locked = Purchase.objects.select_for_update().get(pk=purchase.pk)
+    customer, locked = _lock_purchase_and_customer(purchase.pk)
     refundable = locked.amount - locked.refunded_amount
     amount = refundable if amount is None else _to_amount(amount)
     if amount <= 0:
@@ -371,10 +393,7 @@ def merge_customers(*, keep: Customer, merge: Customer, by=None) -> Customer:
     """
     if keep.pk == merge.pk:
         raise ValidationError("A customer cannot be merged with itself.")
-    locked = {
-        c.pk: c
-        for c in Customer.objects.select_for_update().filter(pk__in=[keep.pk, merge.pk])
-    }
+    locked = lock_customers([keep.pk, merge.pk])
     kept, merged = locked[keep.pk], locked[merge.pk]
 
     for model in (Interaction, Purchase, Feedback, FollowUp, ConsentChange):
