@@ -36,6 +36,7 @@ run: install .env
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install-dev
+	@bash .ci/ensure-test-services
 	$(VENV)/bin/pytest --create-db
 
 lint: install-dev
