@@ -49,5 +49,5 @@ def test_scripts_and_styles_name_no_missing_source_map(vendored):
     text = (root / vendored).read_text()
     for line in text.splitlines():
         if "sourceMappingURL=" in line:
-            target = line.split("sourceMappingURL=", 1)[1].strip()
+            target = line.split("sourceMappingURL=", 1)[1].strip(" */")
             assert (root / vendored).with_name(target).exists(), target
