@@ -269,11 +269,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Outreach: the schedule itself is Message.scheduled_for in the database.
     "communications-plan": {
         "task": "communications.tasks.plan_outreach_task",
-        "schedule": 300.0,
+        "schedule": env.float("OUTREACH_PLAN_EVERY_SECONDS", default=300.0),
     },
     "communications-dispatch": {
         "task": "communications.tasks.dispatch_due_messages",
-        "schedule": 60.0,
+        "schedule": env.float("OUTREACH_DISPATCH_EVERY_SECONDS", default=60.0),
     },
     "communications-sweep": {
         "task": "communications.tasks.sweep_outbox",
