@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from communications import services
 from communications.delivery import Delivery
+from communications.forecast import rule_counts
 from communications.models import FrequencyPolicy, Message, Status, Trigger
 from communications.planner import plan_outreach
 from communications.sender import send_message
@@ -128,6 +129,8 @@ def test_a_first_run_of_automated_messages_changes_no_contact_figure(
     assert needs_follow_up_ids() == expected_follow_up
     assert at_risk_ids() == expected_at_risk
 
+    days = [timezone.localdate() + timedelta(days=offset) for offset in range(14)]
+    assert rule_counts(rule, days)[0] == N  # all overdue for a check-in
     sending_at = plan_messages(source, rule, now)
     assert send_everything(sending_at) == N
     assert len(mail.outbox) == N
@@ -145,6 +148,8 @@ def test_a_first_run_of_automated_messages_changes_no_contact_figure(
     assert dict(due.values_list("pk", "waiting_since")) == waiting
     rule.active = True
     rule.save()
+    # Sent its check-in already: not forecast (nor planned) again for this wait.
+    assert rule_counts(rule, days)[0] == (0 if source == "rule" else N)
     planned_again = plan_outreach(sending_at).total
     assert planned_again == (0 if source == "rule" else N)
 
