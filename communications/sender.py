@@ -10,7 +10,7 @@ message's status, so any number of workers may be handed the same id:
    counts against the caps and is rendered;
 3. deliver, outside any transaction (the provider is slow);
 4. record: ``sending -> sent`` with the provider's id, and an outbound
-   Interaction on the customer's timeline, in one transaction.
+   (automated) Interaction on the customer's timeline, in one transaction.
 
 A worker that dies between 1 and 4 leaves the message in ``sending``; the
 sweeper moves it to ``reconcile`` and asks the provider, never resending blindly.
@@ -233,6 +233,9 @@ def record_sent(message: Message, provider_id: str, sent_at: datetime) -> bool:
         subject=(message.subject or f"{label} SMS")[:200],
         body=message.body_text,
         occurred_at=sent_at,
+        # Sent by a rule or campaign: the customer's last automated message,
+        # not their last contact (which check-in rules and follow-ups count).
+        automated=True,
     )
     return True
 

@@ -43,6 +43,7 @@ PROFILE_FIELDS = [
     "orders_count",
     "total_spent",
     "last_contact_at",
+    "last_automated_at",
     "created_at",
     "updated_at",
 ]
@@ -80,6 +81,7 @@ def customer_data(customer: Customer) -> dict[str, Any]:
         "interactions": rows(
             customer.interactions.order_by("occurred_at"),
             "kind", "direction", "subject", "body", "occurred_at", "by__username",
+            "automated",
         ),
         "purchases": rows(
             customer.purchases.order_by("occurred_at"),

@@ -120,10 +120,6 @@ def update_customer(
     return locked
 
 
-def _is_contact(kind: str) -> bool:
-    return kind not in Interaction.NOT_CONTACT
-
-
 @transaction.atomic
 def log_interaction(
     *,
@@ -137,8 +133,13 @@ def log_interaction(
     follow_up_on: date | None = None,
     follow_up_assignee=None,
     follow_up_note: str = "",
+    automated: bool = False,
 ) -> Interaction:
-    """Add an interaction to the timeline, optionally asking for a follow-up."""
+    """Add an interaction to the timeline, optionally asking for a follow-up.
+
+    ``automated`` marks a message a rule or campaign sent: it moves the
+    customer's last automated message, never their last (personal) contact.
+    """
     occurred_at = occurred_at or timezone.now()
     if occurred_at > timezone.now() + FUTURE_TOLERANCE:
         raise ValidationError(
@@ -153,15 +154,16 @@ def log_interaction(
         body=body,
         occurred_at=occurred_at,
         by=by,
+        automated=automated,
     )
     interaction.full_clean(exclude=["customer", "by"])
     interaction.save()
-    if _is_contact(kind) and (
-        locked.last_contact_at is None or occurred_at > locked.last_contact_at
-    ):
-        locked.last_contact_at = occurred_at
-        locked.save(update_fields=["last_contact_at", "updated_at"])
-        customer.last_contact_at = occurred_at
+    figure = interaction.customer_figure
+    latest = getattr(locked, figure) if figure else None
+    if figure and (latest is None or occurred_at > latest):
+        setattr(locked, figure, occurred_at)
+        locked.save(update_fields=[figure, "updated_at"])
+        setattr(customer, figure, occurred_at)
     if follow_up_on is not None:
         if (follow_up_assignee or by) is None:
             raise ValidationError(
@@ -363,11 +365,9 @@ def recalculate_figures(customer_ids: Iterable[int]) -> int:
     updates the figures incrementally instead.
     """
     purchases = Purchase.objects.filter(customer=OuterRef("pk")).values("customer")
-    contacts = (
-        Interaction.objects.filter(customer=OuterRef("pk"))
-        .exclude(kind__in=Interaction.NOT_CONTACT)
-        .values("customer")
-    )
+    interactions = Interaction.objects.filter(customer=OuterRef("pk"))
+    contacts = interactions.personal_contact().values("customer")
+    automated = interactions.automated_messages().values("customer")
 
     def aggregate(queryset, expression):
         return Subquery(queryset.annotate(value=expression).values("value")[:1])
@@ -380,6 +380,7 @@ def recalculate_figures(customer_ids: Iterable[int]) -> int:
         first_purchase_at=aggregate(purchases, Min("occurred_at")),
         last_purchase_at=aggregate(purchases, Max("occurred_at")),
         last_contact_at=aggregate(contacts, Max("occurred_at")),
+        last_automated_at=aggregate(automated, Max("occurred_at")),
         updated_at=timezone.now(),
     )
 

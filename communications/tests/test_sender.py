@@ -42,8 +42,10 @@ def test_a_due_message_is_sent_recorded_and_on_the_timeline():
     assert interaction.kind == Interaction.Kind.EMAIL
     assert interaction.direction == Interaction.Direction.OUTBOUND
     assert interaction.subject == "Hello Zoë"
+    assert interaction.automated
     customer.refresh_from_db()
-    assert customer.last_contact_at == message.sent_at
+    assert customer.last_automated_at == message.sent_at
+    assert customer.last_contact_at is None  # a rule's message is not contact
 
 
 def test_the_email_carries_one_click_unsubscribe_headers_and_link():
