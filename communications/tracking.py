@@ -210,9 +210,29 @@ def _suppress(customer: Customer, report: Report) -> None:
     )
 
 
+def soft_bounce(event) -> bool:
+    """A bounce that may pass (mailbox full, a server briefly refusing): anymail
+    calls it bounced for some providers; it is no reason to opt anyone out."""
+    raw = event.esp_event if isinstance(event.esp_event, dict) else {}
+    bounce = raw.get("bounce") if isinstance(raw.get("bounce"), dict) else {}
+    return (
+        raw.get("event") == "soft_bounce"  # Brevo
+        or raw.get("Type") == "SoftBounce"  # Postmark
+        or bounce.get("bounceType", "Permanent") != "Permanent"  # Amazon SES
+        or event.reject_reason == "blocked"  # SendGrid's "blocked" bounce
+    )
+
+
 def on_anymail_tracking(sender, event, esp_name: str, **kwargs) -> None:
     """anymail.signals.tracking receiver (connected in CommunicationsConfig)."""
     metadata = event.metadata or {}
+    event_type = event.event_type
+    if event_type == "bounced" and soft_bounce(event):
+        event_type = "deferred"
+    # One notification can report on several recipients (Amazon SES).
+    event_id = ":".join(
+        (str(event.event_id or payload_id(event.esp_event)), event.recipient or "")
+    )
     detail = " ".join(
         str(part)
         for part in (event.reject_reason, event.description, event.mta_response)
@@ -221,8 +241,8 @@ def on_anymail_tracking(sender, event, esp_name: str, **kwargs) -> None:
     record_report(
         report=Report(
             provider=esp_name,
-            event_id=str(event.event_id or payload_id(event.esp_event)),
-            event_type=event.event_type,
+            event_id=event_id,
+            event_type=event_type,
             channel="email",
             occurred_at=event.timestamp or timezone.now(),
             message_key=str(metadata.get(METADATA_KEY, "")),

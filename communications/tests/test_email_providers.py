@@ -397,3 +397,58 @@ def test_a_provider_refusal_fails_a_message_to_reconcile(anymail):
     assert message.status == Status.FAILED
     assert "Mailgun refused it" in message.reason
     assert "not authorised" in message.reason
+
+
+def ses_post(message: Message, bounce_type: str, sns_id: str):
+    """An Amazon SNS notification of an SES event, with the URL's basic auth."""
+    ses_event = {
+        "eventType": "Bounce",
+        "bounce": {
+            "bounceType": bounce_type,
+            "bounceSubType": "General",
+            "bouncedRecipients": [
+                {"emailAddress": message.to_address, "diagnosticCode": "smtp; 550"}
+            ],
+            "timestamp": "2024-06-15T12:05:00.000Z",
+        },
+        "mail": {
+            "timestamp": "2024-06-15T12:00:00.000Z",
+            "messageId": "0100018f1f3e-ses-id",
+            "destination": [message.to_address],
+            "headers": [
+                {
+                    "name": "X-Metadata",
+                    "value": json.dumps({"crm_message": idempotency_key(message)}),
+                }
+            ],
+        },
+    }
+    notification = {
+        "Type": "Notification",
+        "MessageId": sns_id,
+        "TopicArn": "arn:aws:sns:eu-west-1:111122223333:ses-events",
+        "Message": json.dumps(ses_event),
+        "Timestamp": "2024-06-15T12:05:01.000Z",
+    }
+    return Client().post(
+        reverse("webhooks:anymail:amazon_ses_tracking_webhook"),
+        data=json.dumps(notification),
+        content_type="text/plain; charset=UTF-8",
+        HTTP_X_AMZ_SNS_MESSAGE_TYPE="Notification",
+        HTTP_X_AMZ_SNS_MESSAGE_ID=sns_id,
+        **basic_auth(BASIC_AUTH),
+    )
+
+
+def test_ses_opts_out_on_a_permanent_bounce_not_a_transient_one(anymail):
+    message = sent_message()
+    assert ses_post(message, "Transient", "sns-1").status_code == 200
+    customer = Customer.objects.get(pk=message.customer_id)
+    assert customer.email_opt_in is True  # a full mailbox passes
+    assert Message.objects.get(pk=message.pk).provider_status == "deferred"
+    assert ses_post(message, "Permanent", "sns-2").status_code == 200
+    customer.refresh_from_db()
+    assert customer.email_opt_in is False
+    assert ConsentChange.objects.get(customer=customer).source == (
+        "bounced: Amazon SES"
+    )
