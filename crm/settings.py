@@ -4,6 +4,7 @@ See .env.example and the Configuration table in the README for every variable.
 """
 
 from datetime import timedelta
+from importlib.util import find_spec
 from pathlib import Path
 
 import environ
@@ -313,6 +314,11 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="crm@localhost")
 EMAIL_PROVIDER = env("EMAIL_PROVIDER", default="").strip().lower()
 if EMAIL_PROVIDER:
     _esp = {"ses": "amazon_ses", "sendinblue": "brevo"}.get(EMAIL_PROVIDER)
+    if not find_spec(f"anymail.backends.{_esp or EMAIL_PROVIDER}"):
+        raise ImproperlyConfigured(
+            f"EMAIL_PROVIDER={EMAIL_PROVIDER!r} is not a django-anymail provider "
+            "(for SMTP, console or file, leave it empty and set EMAIL_URL)."
+        )
     EMAIL_BACKEND = f"anymail.backends.{_esp or EMAIL_PROVIDER}.EmailBackend"
 _anymail = {
     "MAILGUN_API_KEY": env("MAILGUN_API_KEY", default=""),

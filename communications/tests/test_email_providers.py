@@ -8,13 +8,9 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import secrets
-import subprocess
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -36,7 +32,6 @@ pytestmark = pytest.mark.django_db
 TEST_BACKEND = "anymail.backends.test.EmailBackend"
 MAILGUN_KEY = "key-mailgun-webhook-signing"
 BASIC_AUTH = "crm-hooks:s3cret-passphrase"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -113,63 +108,6 @@ def test_sending_stores_the_providers_id_and_passes_the_message_key(anymail):
     assert email.anymail_test_params["metadata"] == {
         "crm_message": idempotency_key(message)
     }
-
-
-def settings_with(**env: str) -> tuple:
-    """EMAIL_BACKEND and ANYMAIL as crm.settings reads them from this env."""
-    probe = (
-        "import json, django; from django.conf import settings; django.setup(); "
-        "print(json.dumps([settings.EMAIL_BACKEND, settings.ANYMAIL]))"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=ROOT,
-        env={
-            "PATH": os.environ["PATH"],
-            "DJANGO_SETTINGS_MODULE": "crm.settings",
-            "ENV_FILE": str(ROOT / "no-such.env"),
-            "DEBUG": "true",
-            **env,
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return tuple(json.loads(result.stdout.strip().splitlines()[-1]))
-
-
-@pytest.mark.parametrize(
-    ("provider", "backend"),
-    [
-        ("mailgun", "anymail.backends.mailgun.EmailBackend"),
-        ("SES", "anymail.backends.amazon_ses.EmailBackend"),
-        ("postmark", "anymail.backends.postmark.EmailBackend"),
-        ("sendgrid", "anymail.backends.sendgrid.EmailBackend"),
-        ("brevo", "anymail.backends.brevo.EmailBackend"),
-    ],
-)
-def test_email_provider_picks_the_anymail_backend_with_its_keys(provider, backend):
-    chosen, options = settings_with(
-        EMAIL_PROVIDER=provider,
-        EMAIL_URL="smtp://mail.example.com:25",
-        MAILGUN_API_KEY="mg-key",
-        POSTMARK_SERVER_TOKEN="pm-token",
-        AMAZON_SES_REGION="eu-west-1",
-        ANYMAIL_WEBHOOK_SECRET=BASIC_AUTH,
-    )
-    assert chosen == backend  # over EMAIL_URL
-    assert options["MAILGUN_API_KEY"] == "mg-key"
-    assert options["POSTMARK_SERVER_TOKEN"] == "pm-token"
-    assert options["AMAZON_SES_CLIENT_PARAMS"] == {"region_name": "eu-west-1"}
-    assert options["WEBHOOK_SECRET"] == BASIC_AUTH
-    assert "SENDGRID_API_KEY" not in options  # unset: not passed on as ""
-
-
-def test_without_email_provider_email_url_still_chooses():
-    chosen, options = settings_with(EMAIL_URL="smtp://mail.example.com:25")
-    assert chosen == "django.core.mail.backends.smtp.EmailBackend"
-    assert options == {}
 
 
 def test_a_signed_mailgun_bounce_opts_the_customer_out_with_a_note(anymail):
