@@ -37,6 +37,7 @@ from .context import customer_context
 from .delivery import Delivery, PermanentDeliveryError, TransientDeliveryError
 from .models import FrequencyPolicy, Message, Status, Trigger
 from .pacing import CAP_WINDOW, next_allowed
+from .phones import InvalidPhoneNumber, to_e164
 from .rendering import render_message
 
 logger = logging.getLogger(__name__)
@@ -71,7 +72,9 @@ def _hold(message: Message, until: datetime, reason: str) -> None:
 
 
 def _address(message: Message, customer: Customer) -> str:
-    return customer.email if message.channel == "email" else customer.phone
+    if message.channel == "email":
+        return customer.email
+    return to_e164(customer.phone) if customer.phone else ""
 
 
 def skip_reason(message: Message, customer: Customer) -> str:
@@ -79,9 +82,12 @@ def skip_reason(message: Message, customer: Customer) -> str:
     channel = message.get_channel_display()
     if not getattr(customer, f"{message.channel}_opt_in"):
         return f"The customer has not consented to {channel} (or opted out)."
-    if not _address(message, customer):
-        what = "email address" if message.channel == "email" else "phone number"
-        return f"The customer has no {what}."
+    try:
+        if not _address(message, customer):
+            what = "email address" if message.channel == "email" else "phone number"
+            return f"The customer has no {what}."
+    except InvalidPhoneNumber as error:
+        return str(error)
     if message.template is None:
         return "Its template was deleted."
     if message.rule_id is None and message.campaign_id is None:

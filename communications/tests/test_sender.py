@@ -71,7 +71,8 @@ def test_sms_goes_through_the_sms_backend(settings):
     message = queue_message(customer, now=NOW, rule=rule, channel="sms")
     assert send(message) == "sent"
     assert len(sms.outbox) == 1
-    assert sms.outbox[0]["to"] == customer.phone
+    # In E.164, whatever the spacing the customer's record has.
+    assert sms.outbox[0]["to"] == customer.phone.replace(" ", "")
     assert "/unsubscribe/" in sms.outbox[0]["body"]
     assert Interaction.objects.get(customer=customer).kind == Interaction.Kind.SMS
     assert not mail.outbox
