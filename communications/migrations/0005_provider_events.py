@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("communications", "0003_message_customer_status_index"),
+        ("communications", "0004_mark_automated_interactions"),
         ("customers", "0006_owner_covered_by_owner_name_index"),
     ]
 
