@@ -112,6 +112,7 @@ def test_sending_stores_the_providers_id_and_passes_the_message_key(anymail):
 
 def test_a_signed_mailgun_bounce_opts_the_customer_out_with_a_note(anymail):
     message = sent_message()
+    contact_before = Customer.objects.get(pk=message.customer_id).last_contact_at
     failed = mailgun_event(
         message,
         "failed",
@@ -129,7 +130,8 @@ def test_a_signed_mailgun_bounce_opts_the_customer_out_with_a_note(anymail):
     assert "bounced (Mailgun): opted out of Email" in note.subject
     assert "No such mailbox" in note.body
     # A provider's event is not contact with the customer.
-    assert customer.last_contact_at == message.sent_at
+    assert customer.last_contact_at == contact_before
+    assert customer.last_automated_at == message.sent_at
     message.refresh_from_db()
     assert message.provider_status == "bounced"
 
