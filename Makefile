@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 DEMO_CUSTOMERS ?= 500
 
-.PHONY: run test install install-dev lint format migrate web worker beat clean
+.PHONY: run test prod-check install install-dev lint format migrate web worker beat clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,14 @@ run: install .env
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install-dev
+	@bash .ci/ensure-test-services
 	$(VENV)/bin/pytest --create-db
+
+# The app deployed as README's production section says (gunicorn, Celery worker and
+# beat, PostgreSQL, Redis, SMTP), used over HTTP, then stopped (.ci/prod_check.py).
+prod-check: install-dev
+	@bash .ci/ensure-test-services
+	$(PY) .ci/prod_check.py
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -6,6 +6,8 @@ class CommunicationsConfig(AppConfig):
     verbose_name = "Communications"
 
     def ready(self) -> None:
+        from anymail.signals import tracking
+
         from customers.hooks import (
             register_demo_seeder,
             register_nav_item,
@@ -16,6 +18,7 @@ class CommunicationsConfig(AppConfig):
 
         from . import personal_data, receivers
         from .models import TimelineMessage
+        from .tracking import on_anymail_tracking
 
         register_timeline_source(
             "message",
@@ -41,6 +44,9 @@ class CommunicationsConfig(AppConfig):
         register_demo_seeder("communications", seed_outreach_demo_summary, order=20)
         customers_merged.connect(
             receivers.move_messages, dispatch_uid="communications-merge"
+        )
+        tracking.connect(
+            on_anymail_tracking, dispatch_uid="communications-anymail-tracking"
         )
 
 

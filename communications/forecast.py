@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import Coalesce, ExtractDay, ExtractMonth, TruncDate
 from django.utils import timezone
 
@@ -84,11 +84,22 @@ def rule_counts(rule: FollowUpRule, days: list[date]) -> list[int] | None:
             customers, TruncDate(Coalesce("last_contact_at", "created_at")), *shifted
         )
         counts = _by_day(rows, days, n)
-        # Everyone overdue already is due today.
-        counts[0] += customers.filter(
-            Q(last_contact_at__date__lt=shifted[0])
-            | Q(last_contact_at__isnull=True, created_at__date__lt=shifted[0])
-        ).count()
+        # Everyone overdue already is due today, but for those this rule has
+        # written to since their last personal contact: its own message does
+        # not reset the clock, and the planner's key never writes it twice.
+        written = Message.objects.filter(
+            rule=rule,
+            customer_id=OuterRef("pk"),
+            occurrence_at=Coalesce(OuterRef("last_contact_at"), OuterRef("created_at")),
+        )
+        counts[0] += (
+            customers.filter(
+                Q(last_contact_at__date__lt=shifted[0])
+                | Q(last_contact_at__isnull=True, created_at__date__lt=shifted[0])
+            )
+            .exclude(Exists(written))
+            .count()
+        )
         return counts
     if rule.trigger == Trigger.WIN_BACK:
         return _by_day(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .models import Message
+from .models import Message, ProviderEvent
 
 
 def _when(value) -> str | None:
@@ -28,6 +28,9 @@ def export_messages(customer) -> list[dict[str, Any]]:
             "body_html": message.body_html,
             "scheduled_for": _when(message.scheduled_for),
             "sent_at": _when(message.sent_at),
+            "delivered_at": _when(message.delivered_at),
+            "opened_at": _when(message.opened_at),
+            "clicked_at": _when(message.clicked_at),
             "created_at": _when(message.created_at),
         }
         for message in messages.order_by("created_at", "pk")
@@ -41,3 +44,7 @@ def erase_messages(customer) -> None:
     )
     # A provider's error can quote the address; the reason of a failure goes too.
     Message.objects.filter(customer=customer, status="failed").update(reason="")
+    # What providers reported names the address and may quote the reply.
+    ProviderEvent.objects.filter(customer=customer).update(
+        recipient="", detail="", provider_message_id=""
+    )

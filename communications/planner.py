@@ -119,7 +119,7 @@ def start_campaign(
 ) -> int:
     """Write the campaign's messages once; refuses a campaign already started."""
     locked = (
-        Campaign.objects.select_for_update(of=("self",))
+        Campaign.objects.select_for_update(of=("self",), no_key=True)
         .select_related("template", "segment")
         .filter(pk=campaign.pk, status=Campaign.Status.SCHEDULED)
         .first()

@@ -116,7 +116,11 @@ def render_source(source: str, context: Mapping[str, Any], *, html: bool) -> str
     """Render one template text against plain values."""
     template = compiled(source, html)
     values = {name: _plain(context.get(name)) for name in VARIABLES}
-    return template.render(Context(values, autoescape=html))
+    rendered = template.render(Context(values, autoescape=html))
+    # Markup for the recipient's mail client, but text to this site's pages:
+    # a plain str, not the SafeString render() returns, so a page that shows
+    # it (a preview) escapes it like any other text.
+    return str.__str__(rendered)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ message's status, so any number of workers may be handed the same id:
    counts against the caps and is rendered;
 3. deliver, outside any transaction (the provider is slow);
 4. record: ``sending -> sent`` with the provider's id, and an outbound
-   Interaction on the customer's timeline, in one transaction.
+   (automated) Interaction on the customer's timeline, in one transaction.
 
 A worker that dies between 1 and 4 leaves the message in ``sending``; the
 sweeper moves it to ``reconcile`` and asks the provider, never resending blindly.
@@ -29,6 +29,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from customers.locking import lock_customer
 from customers.models import Customer, Interaction
 from customers.services import log_interaction
 
@@ -36,6 +37,7 @@ from .context import customer_context
 from .delivery import Delivery, PermanentDeliveryError, TransientDeliveryError
 from .models import FrequencyPolicy, Message, Status, Trigger
 from .pacing import CAP_WINDOW, next_allowed
+from .phones import InvalidPhoneNumber, to_e164
 from .rendering import render_message
 
 logger = logging.getLogger(__name__)
@@ -70,7 +72,9 @@ def _hold(message: Message, until: datetime, reason: str) -> None:
 
 
 def _address(message: Message, customer: Customer) -> str:
-    return customer.email if message.channel == "email" else customer.phone
+    if message.channel == "email":
+        return customer.email
+    return to_e164(customer.phone) if customer.phone else ""
 
 
 def skip_reason(message: Message, customer: Customer) -> str:
@@ -78,9 +82,12 @@ def skip_reason(message: Message, customer: Customer) -> str:
     channel = message.get_channel_display()
     if not getattr(customer, f"{message.channel}_opt_in"):
         return f"The customer has not consented to {channel} (or opted out)."
-    if not _address(message, customer):
-        what = "email address" if message.channel == "email" else "phone number"
-        return f"The customer has no {what}."
+    try:
+        if not _address(message, customer):
+            what = "email address" if message.channel == "email" else "phone number"
+            return f"The customer has no {what}."
+    except InvalidPhoneNumber as error:
+        return str(error)
     if message.template is None:
         return "Its template was deleted."
     if message.rule_id is None and message.campaign_id is None:
@@ -132,7 +139,7 @@ def check_and_render(
     if message.status != Status.SENDING:
         return None
     # The lock makes the cap count and the use of the last slot one step.
-    customer = Customer.objects.select_for_update().get(pk=message.customer_id)
+    customer = lock_customer(message.customer_id)
     reason = skip_reason(message, customer)
     if not reason and now > message.stale_after:
         reason = "Stale: it could not go out in time."
@@ -232,6 +239,9 @@ def record_sent(message: Message, provider_id: str, sent_at: datetime) -> bool:
         subject=(message.subject or f"{label} SMS")[:200],
         body=message.body_text,
         occurred_at=sent_at,
+        # Sent by a rule or campaign: the customer's last automated message,
+        # not their last contact (which check-in rules and follow-ups count).
+        automated=True,
     )
     return True
 

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from customers.locking import lock_customer
 from customers.models import ConsentChange, Customer, Tag
 from customers.services import update_customer
 
@@ -123,7 +124,7 @@ def save_campaign(
 ) -> Campaign:
     """Create or change a campaign that has not started; refuses a past time."""
     if campaign is not None:
-        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        campaign = Campaign.objects.select_for_update(no_key=True).get(pk=campaign.pk)
         if not campaign.can_cancel:
             raise ValidationError("This campaign has started; it cannot change.")
     campaign = campaign or Campaign(created_by=by)
@@ -138,7 +139,7 @@ def save_campaign(
 @transaction.atomic
 def cancel_campaign(*, campaign: Campaign, by=None) -> Campaign:
     """Cancel a campaign that has not started yet."""
-    locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    locked = Campaign.objects.select_for_update(no_key=True).get(pk=campaign.pk)
     if not locked.can_cancel:
         raise ValidationError(
             "This campaign has started; it can no longer be cancelled."
@@ -201,7 +202,7 @@ def unsubscribe(*, customer_id: int, channel: str, how: str) -> bool:
 
     Recorded as a ConsentChange (when, and how: the link or the one-click POST).
     """
-    customer = Customer.objects.select_for_update().get(pk=customer_id)
+    customer = lock_customer(customer_id)
     if not getattr(customer, f"{channel}_opt_in"):
         return False
     try:

@@ -99,7 +99,8 @@ def local_midnight(day: date) -> datetime:
 
 
 def check_in(rule: FollowUpRule, now: datetime) -> DueSet:
-    """No contact for N days (never contacted: counted from joining)."""
+    """No personal contact for N days (never contacted: counted from joining);
+    automated messages, this rule's own included, do not reset the clock."""
     waiting_since = Coalesce("last_contact_at", "created_at")
     queryset = (
         Customer.objects.filter(audience(rule))

@@ -4,6 +4,7 @@ See .env.example and the Configuration table in the README for every variable.
 """
 
 from datetime import timedelta
+from importlib.util import find_spec
 from pathlib import Path
 
 import environ
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "anymail",
     "crm",
     "customers",
     "loyalty",
@@ -269,11 +271,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Outreach: the schedule itself is Message.scheduled_for in the database.
     "communications-plan": {
         "task": "communications.tasks.plan_outreach_task",
-        "schedule": 300.0,
+        "schedule": env.float("OUTREACH_PLAN_EVERY_SECONDS", default=300.0),
     },
     "communications-dispatch": {
         "task": "communications.tasks.dispatch_due_messages",
-        "schedule": 60.0,
+        "schedule": env.float("OUTREACH_DISPATCH_EVERY_SECONDS", default=60.0),
     },
     "communications-sweep": {
         "task": "communications.tasks.sweep_outbox",
@@ -307,6 +309,38 @@ CELERY_BEAT_SCHEDULE: dict = {
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="crm@localhost")
+# A provider's HTTP API through django-anymail (wins over EMAIL_URL): any of
+# anymail's backends by name (ses, mailgun, postmark, sendgrid, brevo, ...).
+EMAIL_PROVIDER = env("EMAIL_PROVIDER", default="").strip().lower()
+if EMAIL_PROVIDER:
+    _esp = {"ses": "amazon_ses", "sendinblue": "brevo"}.get(EMAIL_PROVIDER)
+    if not find_spec(f"anymail.backends.{_esp or EMAIL_PROVIDER}"):
+        raise ImproperlyConfigured(
+            f"EMAIL_PROVIDER={EMAIL_PROVIDER!r} is not a django-anymail provider "
+            "(for SMTP, console or file, leave it empty and set EMAIL_URL)."
+        )
+    EMAIL_BACKEND = f"anymail.backends.{_esp or EMAIL_PROVIDER}.EmailBackend"
+_anymail = {
+    "MAILGUN_API_KEY": env("MAILGUN_API_KEY", default=""),
+    "MAILGUN_SENDER_DOMAIN": env("MAILGUN_SENDER_DOMAIN", default=""),
+    "MAILGUN_API_URL": env("MAILGUN_API_URL", default=""),
+    "MAILGUN_WEBHOOK_SIGNING_KEY": env("MAILGUN_WEBHOOK_SIGNING_KEY", default=""),
+    "POSTMARK_SERVER_TOKEN": env("POSTMARK_SERVER_TOKEN", default=""),
+    "SENDGRID_API_KEY": env("SENDGRID_API_KEY", default=""),
+    "BREVO_API_KEY": env("BREVO_API_KEY", default=""),
+    "AMAZON_SES_CONFIGURATION_SET_NAME": env(
+        "AMAZON_SES_CONFIGURATION_SET_NAME", default=""
+    ),
+    # "user:password" that every provider's webhook URL carries (basic auth).
+    "WEBHOOK_SECRET": env("ANYMAIL_WEBHOOK_SECRET", default=""),
+}
+if _region := env("AMAZON_SES_REGION", default=""):
+    _anymail["AMAZON_SES_CLIENT_PARAMS"] = {"region_name": _region}
+# Any other anymail setting, as JSON: {"MAILJET_API_KEY": "...", ...}.
+ANYMAIL = {
+    **{k: v for k, v in _anymail.items() if v},
+    **env.json("ANYMAIL_SETTINGS", default={}),
+}
 
 # The business this installation serves.
 BUSINESS_NAME = env("BUSINESS_NAME", default="Our shop")
@@ -328,6 +362,15 @@ SMS_BACKEND = env(
     "SMS_BACKEND", default="communications.delivery.sms.ConsoleSmsBackend"
 )
 SMS_FILE_PATH = env("SMS_FILE_PATH", default=str(BASE_DIR / "sent-sms.jsonl"))
+# communications.delivery.twilio.TwilioSmsBackend: the account, and the number
+# (or Messaging Service) it sends from.
+TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM_NUMBER = env("TWILIO_FROM_NUMBER", default="")
+TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID", default="")
+# The country of phone numbers written without +country code (e.g. GB); empty:
+# such numbers are not guessed at, their SMS are skipped.
+PHONE_REGION = env("PHONE_REGION", default="").upper()
 COMMUNICATIONS_CHUNK_SIZE = env.int("COMMUNICATIONS_CHUNK_SIZE", default=100)
 COMMUNICATIONS_DISPATCH_LIMIT = env.int("COMMUNICATIONS_DISPATCH_LIMIT", default=5000)
 COMMUNICATIONS_MAX_ATTEMPTS = env.int("COMMUNICATIONS_MAX_ATTEMPTS", default=5)

@@ -29,6 +29,8 @@ urlpatterns = [
         UnsubscribeView.as_view(),
         name="unsubscribe",
     ),
+    # Public (no login): providers' webhooks, each checked for its signature.
+    path("webhooks/", include("communications.webhook_urls")),
     path("api/v1/", include("crm.api.urls")),
     path("settings/api-tokens/", include("crm.api.token_urls")),
     path("settings/security/", include("crm.security.urls")),

@@ -37,6 +37,7 @@ class CustomerAdmin(admin.ModelAdmin):
         "orders_count",
         "total_spent",
         "last_contact_at",
+        "last_automated_at",
         "email_opt_in_at",
         "email_opt_in_source",
         "sms_opt_in_at",

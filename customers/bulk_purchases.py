@@ -83,7 +83,12 @@ def import_rows(
         # planner guesses a handful of rows and picks nested loops.
         cursor.execute(f"ANALYZE {STAGE}")
         invalid = _match_customers(cursor, create_missing=create_missing)
+<<<<<<< HEAD
         _classify(cursor, list(invalid))
+=======
+        _classify(cursor, invalid)
+        _lock_customers_in_order(cursor)
+>>>>>>> main
         new_ids = _insert_purchases(cursor, by)
         _add_to_running_figures(cursor)
         cursor.execute(
@@ -249,6 +254,21 @@ def _classify(cursor, invalid: list[str]) -> None:
         FROM import_purchase_matched WHERE customer_id IS NULL
         """,
         [invalid],
+    )
+
+
+def _lock_customers_in_order(cursor) -> None:
+    """The file's customers locked in id order first (customers.locking).
+
+    The UPDATE of their figures below would lock them too, but in whatever
+    order its plan visits them, against a typed purchase locking one of them.
+    """
+    cursor.execute(
+        f"""
+        SELECT 1 FROM customers_customer
+        WHERE id IN (SELECT customer_id FROM {CLASSIFIED} WHERE status = 'new')
+        ORDER BY id FOR NO KEY UPDATE
+        """
     )
 
 

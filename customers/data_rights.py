@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .hooks import personal_data
+from .locking import lock_customer
 from .models import Customer, ErasureRecord
 
 ERASED_MARKER = "[erased]"
@@ -42,6 +43,7 @@ PROFILE_FIELDS = [
     "orders_count",
     "total_spent",
     "last_contact_at",
+    "last_automated_at",
     "created_at",
     "updated_at",
 ]
@@ -79,6 +81,7 @@ def customer_data(customer: Customer) -> dict[str, Any]:
         "interactions": rows(
             customer.interactions.order_by("occurred_at"),
             "kind", "direction", "subject", "body", "occurred_at", "by__username",
+            "automated",
         ),
         "purchases": rows(
             customer.purchases.order_by("occurred_at"),
@@ -102,7 +105,7 @@ def customer_data(customer: Customer) -> dict[str, Any]:
 def erase_customer(*, customer: Customer, by) -> ErasureRecord:
     """Wipe a customer's personal data and free text; keep amounts and dates."""
     with transaction.atomic():
-        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        locked = lock_customer(customer)
         if ErasureRecord.objects.filter(customer=locked).exists():
             raise ValidationError("This customer's data has already been erased.")
         wiped = {

@@ -347,7 +347,8 @@ class DemoGenerator:
                     occurred,
                 )
             )
-            if kind not in Interaction.NOT_CONTACT:
+            # Staff's own contact: the demo writes no automated messages.
+            if Interaction.is_personal_contact(kind):
                 contacts.append(occurred)
         customer.last_contact_at = max(contacts, default=None)
         made = range(first, len(batch.interactions))

@@ -71,6 +71,7 @@ CUSTOMER_HEADER = [
     "first_purchase_at",
     "last_purchase_at",
     "last_contact_at",
+    "last_automated_at",
     "created_at",
 ]
 
@@ -96,6 +97,7 @@ def customer_rows(customers: QuerySet) -> Iterator[list]:
                 c.first_purchase_at,
                 c.last_purchase_at,
                 c.last_contact_at,
+                c.last_automated_at,
                 c.created_at,
             ]
 

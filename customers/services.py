@@ -19,6 +19,7 @@ from django.db.models import Count, Max, Min, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from .locking import lock_customer, lock_customers
 from .models import (
     FUTURE_TOLERANCE,
     ConsentChange,
@@ -103,7 +104,7 @@ def update_customer(
     unknown = set(fields) - set(PROFILE_FIELDS) - set(CONSENT_FIELDS)
     if unknown:
         raise TypeError(f"Unknown customer fields: {sorted(unknown)}")
-    locked = Customer.objects.select_for_update().get(pk=customer.pk)
+    locked = lock_customer(customer)
     for name, value in fields.items():
         if name in PROFILE_FIELDS:
             setattr(locked, name, value)
@@ -119,10 +120,6 @@ def update_customer(
     return locked
 
 
-def _is_contact(kind: str) -> bool:
-    return kind not in Interaction.NOT_CONTACT
-
-
 @transaction.atomic
 def log_interaction(
     *,
@@ -136,14 +133,19 @@ def log_interaction(
     follow_up_on: date | None = None,
     follow_up_assignee=None,
     follow_up_note: str = "",
+    automated: bool = False,
 ) -> Interaction:
-    """Add an interaction to the timeline, optionally asking for a follow-up."""
+    """Add an interaction to the timeline, optionally asking for a follow-up.
+
+    ``automated`` marks a message a rule or campaign sent: it moves the
+    customer's last automated message, never their last (personal) contact.
+    """
     occurred_at = occurred_at or timezone.now()
     if occurred_at > timezone.now() + FUTURE_TOLERANCE:
         raise ValidationError(
             {"occurred_at": "An interaction cannot be in the future."}
         )
-    locked = Customer.objects.select_for_update().get(pk=customer.pk)
+    locked = lock_customer(customer)
     interaction = Interaction(
         customer=locked,
         kind=kind,
@@ -152,15 +154,16 @@ def log_interaction(
         body=body,
         occurred_at=occurred_at,
         by=by,
+        automated=automated,
     )
     interaction.full_clean(exclude=["customer", "by"])
     interaction.save()
-    if _is_contact(kind) and (
-        locked.last_contact_at is None or occurred_at > locked.last_contact_at
-    ):
-        locked.last_contact_at = occurred_at
-        locked.save(update_fields=["last_contact_at", "updated_at"])
-        customer.last_contact_at = occurred_at
+    figure = interaction.customer_figure
+    latest = getattr(locked, figure) if figure else None
+    if figure and (latest is None or occurred_at > latest):
+        setattr(locked, figure, occurred_at)
+        locked.save(update_fields=[figure, "updated_at"])
+        setattr(customer, figure, occurred_at)
     if follow_up_on is not None:
         if (follow_up_assignee or by) is None:
             raise ValidationError(
@@ -179,7 +182,8 @@ def log_interaction(
 @transaction.atomic
 def complete_follow_up(*, follow_up: FollowUp, by, **interaction: Any) -> Interaction:
     """Log the interaction that did the follow-up and mark it done."""
-    locked = FollowUp.objects.select_for_update().get(pk=follow_up.pk)
+    lock_customer(follow_up.customer_id)  # the customer before its follow-up
+    locked = FollowUp.objects.select_for_update(no_key=True).get(pk=follow_up.pk)
     if locked.completed_at is not None:
         raise FollowUpAlreadyDone(f"{locked} was completed already.")
     done = log_interaction(customer=locked.customer, by=by, **interaction)
@@ -233,7 +237,7 @@ def record_purchase(
         Purchase._meta.get_field("reference").clean(reference, None)
     except ValidationError as error:
         raise ValidationError({"reference": error.messages}) from None
-    locked = Customer.objects.select_for_update().get(pk=customer.pk)
+    locked = lock_customer(customer)
     if reference:
         existing = Purchase.objects.filter(reference=reference).first()
         if existing is not None:
@@ -290,13 +294,33 @@ def _same_purchase_or_conflict(
     return existing
 
 
+def _lock_purchase_and_customer(purchase_id: int) -> tuple[Customer, Purchase]:
+    """The purchase's customer, then the purchase, in the lock order.
+
+    A merge may move the purchase to another customer between reading whose it
+    is and locking that customer (the merged one is then gone); it is read again
+    until the two agree, and the customer's lock then keeps it where it is.
+    """
+    for _ in range(5):
+        owner_id = Purchase.objects.values_list("customer_id", flat=True).get(
+            pk=purchase_id
+        )
+        try:
+            customer = lock_customer(owner_id)
+        except Customer.DoesNotExist:
+            continue
+        locked = Purchase.objects.select_for_update(no_key=True).get(pk=purchase_id)
+        if locked.customer_id == customer.pk:
+            return customer, locked
+    raise ValidationError("This purchase is being moved by a merge: try again.")
+
+
 @transaction.atomic
 def refund_purchase(
     *, purchase: Purchase, amount: Decimal | str | None = None, by=None
 ) -> Purchase:
     """Refund part or all of a purchase; the customer's total spent goes down."""
-    customer = Customer.objects.select_for_update().get(pk=purchase.customer_id)
-    locked = Purchase.objects.select_for_update().get(pk=purchase.pk)
+    customer, locked = _lock_purchase_and_customer(purchase.pk)
     refundable = locked.amount - locked.refunded_amount
     amount = refundable if amount is None else _to_amount(amount)
     if amount <= 0:
@@ -347,11 +371,9 @@ def recalculate_figures(customer_ids: Iterable[int]) -> int:
     updates the figures incrementally instead.
     """
     purchases = Purchase.objects.filter(customer=OuterRef("pk")).values("customer")
-    contacts = (
-        Interaction.objects.filter(customer=OuterRef("pk"))
-        .exclude(kind__in=Interaction.NOT_CONTACT)
-        .values("customer")
-    )
+    interactions = Interaction.objects.filter(customer=OuterRef("pk"))
+    contacts = interactions.personal_contact().values("customer")
+    automated = interactions.automated_messages().values("customer")
 
     def aggregate(queryset, expression):
         return Subquery(queryset.annotate(value=expression).values("value")[:1])
@@ -364,6 +386,7 @@ def recalculate_figures(customer_ids: Iterable[int]) -> int:
         first_purchase_at=aggregate(purchases, Min("occurred_at")),
         last_purchase_at=aggregate(purchases, Max("occurred_at")),
         last_contact_at=aggregate(contacts, Max("occurred_at")),
+        last_automated_at=aggregate(automated, Max("occurred_at")),
         updated_at=timezone.now(),
     )
 
@@ -377,10 +400,7 @@ def merge_customers(*, keep: Customer, merge: Customer, by=None) -> Customer:
     """
     if keep.pk == merge.pk:
         raise ValidationError("A customer cannot be merged with itself.")
-    locked = {
-        c.pk: c
-        for c in Customer.objects.select_for_update().filter(pk__in=[keep.pk, merge.pk])
-    }
+    locked = lock_customers([keep.pk, merge.pk])
     kept, merged = locked[keep.pk], locked[merge.pk]
 
     for model in (Interaction, Purchase, Feedback, FollowUp, ConsentChange):

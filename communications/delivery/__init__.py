@@ -5,7 +5,8 @@ provider's backend such as django-anymail's), with a Message-ID and an
 idempotency header derived from the message, List-Unsubscribe and one-click
 List-Unsubscribe-Post (RFC 8058) headers. ``lookup`` answers "did this message
 go out?" after a worker died mid-send, for the backends that keep a record
-(the file and local-memory backends; others: UNKNOWN, for a person to decide).
+(a provider's tracking webhook that reported on it, the file and local-memory
+backends; otherwise UNKNOWN, for a person to decide).
 """
 
 from __future__ import annotations
@@ -20,10 +21,20 @@ from django.conf import settings
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 
+from ..models import ProviderEvent
 from .errors import UNKNOWN, PermanentDeliveryError, TransientDeliveryError
 from .sms import get_sms_backend
 
+# The metadata key of a message's idempotency key, sent with every email.
+METADATA_KEY = "crm_message"
+# Backends that keep what they sent in django.core.mail.outbox.
+OUTBOX_BACKENDS = (
+    "django.core.mail.backends.locmem.EmailBackend",
+    "anymail.backends.test.EmailBackend",
+)
+
 __all__ = [
+    "METADATA_KEY",
     "UNKNOWN",
     "Delivery",
     "PermanentDeliveryError",
@@ -62,7 +73,18 @@ def email_for(message, unsubscribe_url: str, connection=None) -> EmailMultiAlter
     )
     if message.body_html:
         email.attach_alternative(message.body_html, "text/html")
+    # django-anymail hands metadata to the provider, whose tracking webhooks
+    # echo it: an event names its message even when the provider's id was
+    # never recorded (the worker died after the provider took it).
+    email.metadata = {METADATA_KEY: idempotency_key(message)}
     return email
+
+
+def _esp_message_id(email) -> str:
+    """The provider's id for the email (django-anymail), or empty."""
+    esp_id = getattr(getattr(email, "anymail_status", None), "message_id", None)
+    # Anymail's test backend numbers messages from 0, a real id.
+    return "" if esp_id is None else str(esp_id)
 
 
 def _classify_smtp(error: Exception) -> Exception:
@@ -112,8 +134,7 @@ class Delivery:
                 self._email.open()
             email = email_for(message, unsubscribe_url, self._email)
             email.send()
-            status = getattr(email, "anymail_status", None)
-            return getattr(status, "message_id", None) or message_id_header(message)
+            return _esp_message_id(email) or message_id_header(message)
         except Exception as error:  # noqa: BLE001 - every failure is classified
             if self._email is not None:
                 self._close_email()
@@ -133,10 +154,10 @@ class Delivery:
 def _lookup_email(message):
     backend = settings.EMAIL_BACKEND
     header = message_id_header(message)
-    if backend == "django.core.mail.backends.locmem.EmailBackend":
+    if backend in OUTBOX_BACKENDS:
         for email in getattr(mail, "outbox", []):
             if email.extra_headers.get("Message-ID") == header:
-                return header
+                return _esp_message_id(email) or header
         return None
     if backend == "django.core.mail.backends.filebased.EmailBackend":
         needle = f"Message-ID: {header}".encode()
@@ -150,8 +171,23 @@ def _lookup_email(message):
     return UNKNOWN
 
 
+def _reported(message) -> str | None:
+    """The provider's id, if one of its webhooks reported on the message."""
+    event = ProviderEvent.objects.filter(message=message).accepted().first()
+    if event is None:
+        return None
+    return event.provider_message_id or message.provider_id or event.event_id
+
+
 def lookup(message):
-    """The provider's id if the message went out, None if not, else UNKNOWN."""
+    """The provider's id if the message went out, None if not, else UNKNOWN.
+
+    A provider's event about the message (a webhook) answers first; then the
+    backends that keep a record; a provider that cannot be asked: UNKNOWN.
+    """
+    reported = _reported(message)
+    if reported:
+        return reported
     if message.channel == "sms":
         return get_sms_backend().lookup(idempotency_key(message))
     return _lookup_email(message)

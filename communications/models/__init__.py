@@ -1,6 +1,13 @@
-"""Outreach: MessageTemplate, FollowUpRule, Campaign, FrequencyPolicy and Message."""
+"""Outreach: MessageTemplate, FollowUpRule, Campaign, FrequencyPolicy, Message and
+ProviderEvent."""
 
 from .campaigns import Campaign, CampaignQuerySet
+from .events import (
+    ACCEPTED_EVENTS,
+    REFUSED_EVENTS,
+    SUPPRESSING_EVENTS,
+    ProviderEvent,
+)
 from .messages import (
     COUNTED_STATUSES,
     FINAL_STATUSES,
@@ -24,6 +31,10 @@ from .rules import (
 from .templates import Channel, MessageTemplate
 
 __all__ = [
+    "ACCEPTED_EVENTS",
+    "REFUSED_EVENTS",
+    "SUPPRESSING_EVENTS",
+    "ProviderEvent",
     "CAMPAIGN_FRESHNESS",
     "CAMPAIGN_TRIGGER",
     "COUNTED_STATUSES",

@@ -116,6 +116,13 @@ class Message(models.Model):
     body_text = models.TextField(blank=True)
     body_html = models.TextField(blank=True)
     provider_id = models.CharField(max_length=255, blank=True)
+    # What the provider reported after sending (communications.tracking).
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    clicked_at = models.DateTimeField(null=True, blank=True)
+    provider_status = models.CharField(
+        max_length=20, blank=True, help_text="The provider's latest word on it."
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = MessageQuerySet.as_manager()
@@ -140,6 +147,12 @@ class Message(models.Model):
             # without it a backlog of queued messages is scanned for each send.
             models.Index(fields=["customer", "status"], name="message_cust_status_idx"),
             models.Index(fields=["sent_at"], name="message_sent_idx"),
+            # A provider's webhook names the message by the id it gave.
+            models.Index(
+                fields=["provider_id"],
+                condition=~Q(provider_id=""),
+                name="message_provider_idx",
+            ),
             models.Index(fields=["rule", "status"], name="message_rule_idx"),
             models.Index(fields=["campaign", "status"], name="message_campaign_idx"),
             models.Index(

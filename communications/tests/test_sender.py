@@ -42,8 +42,10 @@ def test_a_due_message_is_sent_recorded_and_on_the_timeline():
     assert interaction.kind == Interaction.Kind.EMAIL
     assert interaction.direction == Interaction.Direction.OUTBOUND
     assert interaction.subject == "Hello Zoë"
+    assert interaction.automated
     customer.refresh_from_db()
-    assert customer.last_contact_at == message.sent_at
+    assert customer.last_automated_at == message.sent_at
+    assert customer.last_contact_at is None  # a rule's message is not contact
 
 
 def test_the_email_carries_one_click_unsubscribe_headers_and_link():
@@ -69,7 +71,8 @@ def test_sms_goes_through_the_sms_backend(settings):
     message = queue_message(customer, now=NOW, rule=rule, channel="sms")
     assert send(message) == "sent"
     assert len(sms.outbox) == 1
-    assert sms.outbox[0]["to"] == customer.phone
+    # In E.164, whatever the spacing the customer's record has.
+    assert sms.outbox[0]["to"] == customer.phone.replace(" ", "")
     assert "/unsubscribe/" in sms.outbox[0]["body"]
     assert Interaction.objects.get(customer=customer).kind == Interaction.Kind.SMS
     assert not mail.outbox

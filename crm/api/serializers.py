@@ -104,6 +104,7 @@ class CustomerSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             "first_purchase_at",
             "last_purchase_at",
             "last_contact_at",
+            "last_automated_at",
             "created_at",
             "updated_at",
         ]
@@ -116,6 +117,7 @@ class CustomerSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             "first_purchase_at",
             "last_purchase_at",
             "last_contact_at",
+            "last_automated_at",
             "created_at",
             "updated_at",
         ]
@@ -213,9 +215,12 @@ class InteractionSerializer(StrictFieldsMixin, serializers.ModelSerializer):
             "body",
             "occurred_at",
             "by",
+            "automated",
             "created_at",
         ]
-        read_only_fields = ["id", "customer", "by", "created_at"]
+        # Automated messages come from the sender only; what the API logs is
+        # a person's contact.
+        read_only_fields = ["id", "customer", "by", "automated", "created_at"]
         extra_kwargs = {"kind": {"required": True}}
 
     def validate(self, attrs: dict) -> dict:

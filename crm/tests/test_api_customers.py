@@ -143,6 +143,7 @@ def test_create_refuses_unknown_tag_and_owner(staff_api):
         ("first_purchase_at", "2020-01-01T00:00:00Z"),
         ("last_purchase_at", "2020-01-01T00:00:00Z"),
         ("last_contact_at", "2020-01-01T00:00:00Z"),
+        ("last_automated_at", "2020-01-01T00:00:00Z"),
         ("email_opt_in_at", "2020-01-01T00:00:00Z"),
         ("created_at", "2020-01-01T00:00:00Z"),
         ("id", 12345),

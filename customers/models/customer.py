@@ -130,11 +130,12 @@ class CustomerQuerySet(models.QuerySet):
         return self.filter(owner=user)
 
     def waiting_since(self) -> CustomerQuerySet:
-        """Annotate when the customer was last contacted, or joined if never."""
+        """Annotate when a person last contacted the customer, or joined if never."""
         return self.annotate(waiting_since=Coalesce("last_contact_at", "created_at"))
 
     def no_contact_in(self, days: int, as_of: datetime | None = None):
-        """Nobody in touch for `days` days; the never-contacted count from joining."""
+        """No personal contact for `days` days (automated messages do not count);
+        the never-contacted count from joining."""
         cutoff = (as_of or timezone.now()) - timedelta(days=days)
         return self.filter(
             Q(last_contact_at__lt=cutoff)
@@ -226,7 +227,15 @@ class Customer(models.Model):
     total_spent = models.DecimalField(
         max_digits=14, decimal_places=2, default=Decimal("0"), editable=False
     )
-    last_contact_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Personal contact only (Interaction.PERSONAL_CONTACT): what "last contact",
+    # needs-follow-up, check-in rules and at-risk lists mean. Messages sent by a
+    # rule or campaign move last_automated_at instead.
+    last_contact_at = models.DateTimeField(
+        "last personal contact", null=True, blank=True, editable=False
+    )
+    last_automated_at = models.DateTimeField(
+        "last automated message", null=True, blank=True, editable=False
+    )
 
     # Lower-cased, accent-free name, email and phone, for the trigram index.
     search_text = models.TextField(blank=True, editable=False)

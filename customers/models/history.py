@@ -27,6 +27,16 @@ class TimelineQuerySet(models.QuerySet):
         return self.filter(customer=customer).order_by("-occurred_at", "-pk")
 
 
+class InteractionQuerySet(TimelineQuerySet):
+    def personal_contact(self) -> InteractionQuerySet:
+        """Contact by a person: what "last contact" and "days since" count."""
+        return self.filter(Interaction.PERSONAL_CONTACT)
+
+    def automated_messages(self) -> InteractionQuerySet:
+        """Messages a rule or campaign sent."""
+        return self.filter(Interaction.AUTOMATED_MESSAGE)
+
+
 class Interaction(models.Model):
     class Kind(models.TextChoices):
         CALL = "call", "Call"
@@ -44,6 +54,11 @@ class Interaction(models.Model):
 
     # A note is staff talking among themselves; it is not contact with the customer.
     NOT_CONTACT = {Kind.NOTE}
+    # The one rule for what counts as personal contact: not a note, and not a
+    # message a rule or campaign sent. Two hundred automated e-mails on a first
+    # run must not make everyone look recently spoken to.
+    PERSONAL_CONTACT = Q(automated=False) & ~Q(kind__in=NOT_CONTACT)
+    AUTOMATED_MESSAGE = Q(automated=True) & ~Q(kind__in=NOT_CONTACT)
 
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="interactions"
@@ -62,9 +77,16 @@ class Interaction(models.Model):
         on_delete=models.SET_NULL,
         related_name="interactions",
     )
+    # db_default too: the demo's COPY and other bulk writers leave it out.
+    automated = models.BooleanField(
+        default=False,
+        db_default=False,
+        editable=False,
+        help_text="Sent by a rule or campaign, not by a person.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
-    objects = TimelineQuerySet.as_manager()
+    objects = InteractionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-occurred_at", "-pk"]
@@ -75,9 +97,22 @@ class Interaction(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.occurred_at:%Y-%m-%d}"
 
+    @classmethod
+    def is_personal_contact(cls, kind: str, *, automated: bool = False) -> bool:
+        """PERSONAL_CONTACT for one row, for writers that have no instance."""
+        return not automated and kind not in cls.NOT_CONTACT
+
     @property
     def counts_as_contact(self) -> bool:
-        return self.kind not in self.NOT_CONTACT
+        """Personal contact: moves "last contact"."""
+        return self.is_personal_contact(self.kind, automated=self.automated)
+
+    @property
+    def customer_figure(self) -> str | None:
+        """The customer's running figure this interaction moves, if any."""
+        if self.kind in self.NOT_CONTACT:
+            return None
+        return "last_automated_at" if self.automated else "last_contact_at"
 
 
 class FollowUpQuerySet(models.QuerySet):

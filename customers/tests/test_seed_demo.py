@@ -32,6 +32,7 @@ FIGURES = (
     "first_purchase_at",
     "last_purchase_at",
     "last_contact_at",
+    "last_automated_at",
 )
 
 

@@ -10,6 +10,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from customers import services
 from customers.models import (
@@ -297,6 +300,91 @@ def test_log_interaction_of_every_other_kind_counts_as_contact(kind):
     customer = CustomerFactory()
     services.log_interaction(customer=customer, kind=kind, occurred_at=days_ago(1))
     assert figures(customer)[4] == days_ago(1)
+
+
+# Any mix of kinds, automated or by a person, in any order of time.
+interaction_histories = st.lists(
+    st.tuples(
+        st.sampled_from(Interaction.Kind.values),
+        st.booleans(),
+        st.integers(min_value=0, max_value=60 * 24 * 400),
+    ),
+    max_size=12,
+)
+
+
+class Rollback(Exception):
+    pass
+
+
+@hypothesis_settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(history=interaction_histories)
+def test_last_contact_is_personal_contact_and_automated_messages_are_apart(history):
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            customer = CustomerFactory()
+            for kind, automated, minutes in history:
+                services.log_interaction(
+                    customer=customer,
+                    kind=kind,
+                    automated=automated,
+                    occurred_at=now - timedelta(minutes=minutes),
+                )
+            # Worked out here from the history, not with the model's rule.
+            personal = [
+                now - timedelta(minutes=m)
+                for k, automated, m in history
+                if k != "note" and not automated
+            ]
+            sent = [
+                now - timedelta(minutes=m)
+                for k, automated, m in history
+                if k != "note" and automated
+            ]
+            expected = (max(personal, default=None), max(sent, default=None))
+            stored = Customer.objects.values_list(
+                "last_contact_at", "last_automated_at"
+            )
+            assert stored.get(pk=customer.pk) == expected
+            assert (customer.last_contact_at, customer.last_automated_at) == expected
+            Customer.objects.filter(pk=customer.pk).update(
+                last_contact_at=None, last_automated_at=now
+            )
+            services.recalculate_figures([customer.pk])
+            assert stored.get(pk=customer.pk) == expected
+            raise Rollback
+    except Rollback:
+        pass
+
+
+def test_an_automated_message_is_not_contact_and_a_staff_email_is():
+    user = UserFactory()
+    customer = CustomerFactory(created_at=days_ago(400))
+    sent = services.log_interaction(
+        customer=customer, kind="email", occurred_at=days_ago(1), automated=True
+    )
+    assert sent.automated and not sent.counts_as_contact
+    customer.refresh_from_db()
+    assert (customer.last_contact_at, customer.last_automated_at) == (
+        None,
+        days_ago(1),
+    )
+    assert Customer.objects.needs_follow_up(30).filter(pk=customer.pk).exists()
+    written = services.log_interaction(
+        customer=customer, kind="email", occurred_at=days_ago(2), by=user
+    )
+    assert not written.automated and written.counts_as_contact
+    customer.refresh_from_db()
+    assert (customer.last_contact_at, customer.last_automated_at) == (
+        days_ago(2),
+        days_ago(1),
+    )
+    assert not Customer.objects.needs_follow_up(30).filter(pk=customer.pk).exists()
 
 
 def test_log_interaction_in_the_past_does_not_move_last_contact_back():

@@ -80,6 +80,30 @@ def test_figures_of_a_customer_with_no_history(staff_client):
     assert "Nothing has happened with this customer yet" in page
 
 
+def test_detail_shows_last_personal_contact_and_last_automated_message_apart(
+    staff_client, staff_user
+):
+    customer = CustomerFactory()
+    called = services.log_interaction(
+        customer=customer, kind="call", occurred_at=ago(days=40), by=staff_user
+    )
+    sent = services.log_interaction(
+        customer=customer, kind="email", occurred_at=ago(days=1), automated=True
+    )
+    page = staff_client.get(detail(customer)).content.decode()
+    personal = page.split('data-figure="last-personal-contact"')[1].split(
+        "</div></div>"
+    )[0]
+    automated = page.split('data-figure="last-automated-message"')[1].split(
+        "</div></div>"
+    )[0]
+    assert "Last personal contact" in personal
+    assert f"{timezone.localdate(called.occurred_at):%Y-%m-%d}" in personal
+    assert "40 days ago" in personal
+    assert "Last automated message" in automated
+    assert f"{timezone.localdate(sent.occurred_at):%Y-%m-%d}" in automated
+
+
 def test_timeline_mixes_history_newest_first(staff_client, staff_user):
     customer = CustomerFactory()
     services.log_interaction(

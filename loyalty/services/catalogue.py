@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from ..models import Membership, Program, Reward, Tier
+from .ledger import lock_memberships_by_id
 from .tiers import apply_tiers
 
 PROGRAM_FIELDS = {
@@ -41,7 +42,7 @@ def _recalculate_tiers_after_commit() -> None:
 def save_program(*, by=None, **fields: Any) -> Program:
     """Change the program's rules; members' tiers follow a change of basis."""
     _check_fields(fields, PROGRAM_FIELDS)
-    program = Program.objects.select_for_update().filter(
+    program = Program.objects.select_for_update(no_key=True).filter(
         pk=Program.SINGLE_ROW_ID
     ).first() or Program(pk=Program.SINGLE_ROW_ID)
     old_basis = program.tier_basis if program.updated_at else None
@@ -67,7 +68,7 @@ def create_tier(**fields: Any) -> Tier:
 @transaction.atomic
 def update_tier(*, tier: Tier, **fields: Any) -> Tier:
     _check_fields(fields, TIER_FIELDS)
-    locked = Tier.objects.select_for_update().get(pk=tier.pk)
+    locked = Tier.objects.select_for_update(no_key=True).get(pk=tier.pk)
     for name, value in fields.items():
         setattr(locked, name, value)
     locked.full_clean()
@@ -81,10 +82,9 @@ def update_tier(*, tier: Tier, **fields: Any) -> Tier:
 def delete_tier(*, tier: Tier) -> None:
     """Remove a tier; its members move to the tier their window supports now."""
     members = list(
-        Membership.objects.select_for_update()
-        .filter(tier=tier)
-        .order_by("pk")
-        .values_list("pk", flat=True)
+        lock_memberships_by_id(
+            Membership.objects.filter(tier=tier).values_list("pk", flat=True)
+        )
     )
     apply_tiers(members, tiers=Tier.objects.exclude(pk=tier.pk))
     tier.delete()
@@ -103,7 +103,7 @@ def create_reward(**fields: Any) -> Reward:
 def update_reward(*, reward: Reward, **fields: Any) -> Reward:
     """Change a reward; a lock keeps a stock edit from undoing a redemption."""
     _check_fields(fields, REWARD_FIELDS)
-    locked = Reward.objects.select_for_update().get(pk=reward.pk)
+    locked = Reward.objects.select_for_update(no_key=True).get(pk=reward.pk)
     for name, value in fields.items():
         setattr(locked, name, value)
     locked.full_clean()

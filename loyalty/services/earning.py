@@ -18,10 +18,10 @@ from django.utils import timezone
 
 from customers.models import Customer, Purchase
 
-from ..models import Membership, PointsEntry, Program
+from ..models import PointsEntry, Program
 from .enrolment import enroll_unchecked
 from .errors import NotAMember
-from .ledger import debit, lock_membership, save_lot
+from .ledger import debit, lock_membership, lock_memberships, save_lot
 from .tiers import apply_tiers
 
 
@@ -95,7 +95,7 @@ def reverse_for_refund(purchase: Purchase, *, by=None) -> PointsEntry | None:
     if earn is None or not earn.amount:
         _refresh_tier(purchase.customer_id)
         return None
-    membership = Membership.objects.select_for_update().get(pk=earn.membership_id)
+    membership = lock_membership(purchase.customer_id)
     refunded_before_earning = purchase.amount - earn.amount
     refunded_since = purchase.refunded_amount - refunded_before_earning
     due_total = int(
@@ -132,9 +132,4 @@ def _refresh_tier(customer_id: int) -> None:
     """A refund lowers spend even where no points were earned (spend basis)."""
     if Program.current().tier_basis != Program.TierBasis.SPEND:
         return
-    locked = list(
-        Membership.objects.select_for_update()
-        .filter(customer_id=customer_id)
-        .values_list("pk", flat=True)
-    )
-    apply_tiers(locked)
+    apply_tiers([pk for pk, _ in lock_memberships([customer_id]).values()])

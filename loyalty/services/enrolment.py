@@ -10,12 +10,13 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from customers.locking import lock_customer, lock_customer_ids
 from customers.models import Customer
 
 from ..models import Membership, PointsEntry, Program
 from ..signals import member_enrolled
 from .errors import ProgramInactive
-from .ledger import credit, credit_many
+from .ledger import credit, credit_many, lock_memberships_by_id
 
 BONUS_BATCH = 1000
 
@@ -42,7 +43,7 @@ def enroll_unchecked(
 ) -> Membership:
     """Enrol whether or not the program runs (imports of an existing program)."""
     # The customer's lock makes "is a member?" and the insert one step.
-    Customer.objects.select_for_update().filter(pk=customer.pk).values_list("pk").get()
+    lock_customer(customer)
     existing = Membership.objects.filter(customer=customer).first()
     if existing is not None:
         return existing
@@ -69,13 +70,7 @@ def enroll_customers(
 
     Runs in the caller's transaction; returns the new memberships.
     """
-    ids = sorted(set(customer_ids))
-    list(
-        Customer.objects.select_for_update()
-        .filter(pk__in=ids)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    ids = lock_customer_ids(customer_ids)
     members = set(
         Membership.objects.filter(customer_id__in=ids).values_list(
             "customer_id", flat=True
@@ -143,10 +138,7 @@ def grant_birthday_bonuses(today: date | None = None) -> int:
     for start in range(0, len(candidates), BONUS_BATCH):
         with transaction.atomic():
             locked = list(
-                Membership.objects.select_for_update()
-                .filter(pk__in=candidates[start : start + BONUS_BATCH])
-                .order_by("pk")
-                .values_list("pk", flat=True)
+                lock_memberships_by_id(candidates[start : start + BONUS_BATCH])
             )
             # Checked again under the locks: a concurrent run may have given it.
             still_due = due.filter(pk__in=locked).values_list("pk", "customer_id")

@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ..models import Membership, PointsEntry
-from .ledger import add_to_balances, sql_available
+from .ledger import add_to_balances, lock_memberships_by_id, sql_available
 
 EXPIRY_BATCH = 2000
 
@@ -75,12 +75,7 @@ def expire_points(today: date | None = None) -> int:
 
 
 def _expire_members(membership_ids: list[int], today: date) -> int:
-    locked = list(
-        Membership.objects.select_for_update()
-        .filter(pk__in=membership_ids)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    locked = list(lock_memberships_by_id(membership_ids))
     if sql_available():
         with connection.cursor() as cursor:
             cursor.execute(

@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 
+from customers.locking import lock_customer, lock_customer_ids
 from customers.models import Customer
 
 from ..models import Membership, PointsEntry, PointsEntryQuerySet
@@ -27,11 +28,16 @@ def sql_available() -> bool:
 
 
 def lock_membership(customer: Customer | int) -> Membership:
-    """The customer's membership, locked until the transaction ends."""
+    """The customer, then their membership, locked until the transaction ends.
+
+    In the lock order of customers.locking; locking the customer again in a
+    transaction that holds it already costs one query and waits for nothing.
+    """
     customer_id = getattr(customer, "pk", customer)
+    lock_customer(customer_id)
     try:
         return (
-            Membership.objects.select_for_update(of=("self",))
+            Membership.objects.select_for_update(of=("self",), no_key=True)
             .select_related("tier", "customer")
             .get(customer_id=customer_id)
         )
@@ -42,14 +48,39 @@ def lock_membership(customer: Customer | int) -> Membership:
 
 
 def lock_memberships(customer_ids: Iterable[int]) -> dict[int, tuple[int, int | None]]:
-    """Lock the customers' memberships in id order: customer id -> (id, tier id)."""
+    """Lock the customers, then their memberships, each in id order.
+
+    Returns customer id -> (membership id, tier id).
+    """
+    locked = lock_customer_ids(customer_ids)
     rows = (
-        Membership.objects.select_for_update()
-        .filter(customer_id__in=list(customer_ids))
+        Membership.objects.select_for_update(no_key=True)
+        .filter(customer_id__in=locked)
         .order_by("pk")
         .values_list("customer_id", "pk", "tier_id")
     )
     return {customer_id: (pk, tier_id) for customer_id, pk, tier_id in rows}
+
+
+def lock_memberships_by_id(
+    membership_ids: Iterable[int],
+) -> dict[int, int | None]:
+    """Lock these memberships' customers, then the memberships, in id order.
+
+    For the runs that find members by their membership (expiry, tiers,
+    birthdays): membership id -> tier id, for those that still exist.
+    """
+    ids = list(membership_ids)
+    customer_ids = Membership.objects.filter(pk__in=ids).values_list(
+        "customer_id", flat=True
+    )
+    lock_customer_ids(customer_ids)
+    return dict(
+        Membership.objects.select_for_update(no_key=True)
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", "tier_id")
+    )
 
 
 def add_to_balances(deltas: dict[int, int]) -> None:

@@ -16,13 +16,16 @@ def merge_memberships(
 ) -> Membership | None:
     """Move `merged`'s points onto `kept` before `merged` is deleted.
 
+    The caller (customers' merge) holds both customers' locks; the memberships
+    come next, in id order (customers.locking).
+
     Entries move whole, lots with their own dates and what is left of them, so
     no point is lost, doubled or made to expire at another time; the balances
     add up. Returns the kept customer's membership (None: neither was a member).
     """
     memberships = {
         membership.customer_id: membership
-        for membership in Membership.objects.select_for_update()
+        for membership in Membership.objects.select_for_update(no_key=True)
         .filter(customer_id__in=[kept.pk, merged.pk])
         .order_by("pk")
     }

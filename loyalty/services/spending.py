@@ -32,7 +32,7 @@ def redeem(customer: Customer, reward: Reward, *, by=None) -> Redemption:
     the checks.
     """
     membership = lock_membership(customer)
-    reward = Reward.objects.select_for_update().get(pk=reward.pk)
+    reward = Reward.objects.select_for_update(no_key=True).get(pk=reward.pk)
     if not reward.is_active:
         raise RewardUnavailable(f"{reward.name} is not offered at the moment.")
     if reward.sold_out:
@@ -86,13 +86,17 @@ def _new_redemption(membership: Membership, reward: Reward, by) -> Redemption:
 @transaction.atomic
 def cancel_redemption(redemption: Redemption, *, by=None) -> Redemption:
     """Undo a redemption: its points come back as a new lot, its stock returns."""
-    membership = Membership.objects.select_for_update().get(pk=redemption.membership_id)
-    locked = Redemption.objects.select_for_update().get(pk=redemption.pk)
+    membership = lock_membership(
+        Membership.objects.values_list("customer_id", flat=True).get(
+            redemptions=redemption.pk
+        )
+    )
+    locked = Redemption.objects.select_for_update(no_key=True).get(pk=redemption.pk)
     if locked.is_cancelled:
         raise RedemptionAlreadyCancelled(
             f"Redemption {locked.code} was cancelled already."
         )
-    reward = Reward.objects.select_for_update().get(pk=locked.reward_id)
+    reward = Reward.objects.select_for_update(no_key=True).get(pk=locked.reward_id)
     credit(
         membership,
         kind=PointsEntry.Kind.REVERSAL,

@@ -24,6 +24,7 @@ from customers.models import Purchase
 
 from ..models import Membership, PointsEntry, Program, Tier, TierChange
 from ..signals import tier_changed
+from .ledger import lock_memberships_by_id
 
 TIER_BATCH = 1000
 ZERO = Decimal("0")
@@ -167,11 +168,6 @@ def recalculate_tiers(today: date | None = None) -> list[TierChange]:
     for start in range(0, len(candidates), TIER_BATCH):
         batch = candidates[start : start + TIER_BATCH]
         with transaction.atomic():
-            locked = dict(
-                Membership.objects.select_for_update()
-                .filter(pk__in=batch)
-                .order_by("pk")
-                .values_list("pk", "tier_id")
-            )
+            locked = lock_memberships_by_id(batch)
             changes.extend(apply_tiers(locked, program=program, today=today))
     return changes

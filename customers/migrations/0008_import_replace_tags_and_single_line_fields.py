@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('customers', '0006_owner_covered_by_owner_name_index'),
+        ('customers', '0007_interaction_automated_last_automated_at'),
     ]
 
     operations = [
