@@ -28,8 +28,7 @@ from .imports import (
     parse_moment,
     read_records,
 )
-from .models.customer import UNSAFE_CHARACTER
-from .models.customer import FUTURE_TOLERANCE
+from .models.customer import FUTURE_TOLERANCE, UNSAFE_CHARACTER
 
 # occurred_at and amount go to COPY as the file's own text when PostgreSQL reads
 # that text exactly as Python did (most files): a string costs COPY a third of

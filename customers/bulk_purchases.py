@@ -83,12 +83,8 @@ def import_rows(
         # planner guesses a handful of rows and picks nested loops.
         cursor.execute(f"ANALYZE {STAGE}")
         invalid = _match_customers(cursor, create_missing=create_missing)
-<<<<<<< HEAD
         _classify(cursor, list(invalid))
-=======
-        _classify(cursor, invalid)
         _lock_customers_in_order(cursor)
->>>>>>> main
         new_ids = _insert_purchases(cursor, by)
         _add_to_running_figures(cursor)
         cursor.execute(
@@ -152,10 +148,7 @@ def _match_customers(cursor, *, create_missing: bool) -> dict[str, str]:
         if problem:
             invalid[key] = problem
             continue
-        if "@" in key:
-            customer = Customer(email=key)
-        else:
-            customer = Customer(reference=key)
+        customer = Customer(email=key) if "@" in key else Customer(reference=key)
         customer.search_text = customer.build_search_text()
         new.append(customer)
     if new:

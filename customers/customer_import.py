@@ -87,7 +87,9 @@ class CustomerImporter(Importer):
 
     def fields(self, row: dict[str, str]) -> dict[str, Any]:
         """The row's non-blank cells, parsed: the fields it sets."""
-        fields: dict[str, Any] = {name: row[name] for name in TEXT_FIELDS if row.get(name)}
+        fields: dict[str, Any] = {
+            name: row[name] for name in TEXT_FIELDS if row.get(name)
+        }
         if "email" in fields:
             try:
                 validate_email(fields["email"])
@@ -130,8 +132,7 @@ class CustomerImporter(Importer):
             if not same(name, getattr(existing, name), value)
         }
         self.changes = [
-            f"{LABELS[name]}: {described(getattr(existing, name))} → "
-            f"{described(value)}"
+            f"{LABELS[name]}: {described(getattr(existing, name))} → {described(value)}"
             for name, value in changed.items()
         ]
         new_tags = self.new_tags(existing, tags)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import IO, Any
 
 from django.core.exceptions import ValidationError
@@ -37,9 +36,8 @@ from .csv_input import (
     shown,
 )
 from .exports import CUSTOMER_HEADER, PURCHASE_HEADER
-from .models import Customer, Purchase, Tag
+from .models import Customer, Purchase
 from .models.customer import (
-    CREATED_IN_FUTURE_MESSAGE,
     FUTURE_TOLERANCE,
     UNSAFE_TEXT_MESSAGE,
     has_unsafe_characters,
@@ -235,7 +233,11 @@ class Importer:
             setattr(self.report, outcome, getattr(self.report, outcome) + 1)
             if outcome == "updated" and self.changes:
                 self.report.updates.append(
-                    Change(line, shown(self.who(row)), [shown(c, 200) for c in self.changes])
+                    Change(
+                        line,
+                        shown(self.who(row)),
+                        [shown(c, 200) for c in self.changes],
+                    )
                 )
 
     def reject(self, line: int, column: str, value: str, message: str) -> None:

@@ -5,35 +5,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0007_interaction_automated_last_automated_at'),
+        ("customers", "0007_interaction_automated_last_automated_at"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='importjob',
-            name='replace_tags',
+            model_name="importjob",
+            name="replace_tags",
             field=models.BooleanField(default=False),
         ),
         migrations.AlterField(
-            model_name='purchase',
-            name='channel',
-            field=models.CharField(blank=True, max_length=32, validators=[customers.models.customer.validate_single_line]),
+            model_name="purchase",
+            name="channel",
+            field=models.CharField(
+                blank=True,
+                max_length=32,
+                validators=[customers.models.customer.validate_single_line],
+            ),
         ),
         migrations.AlterField(
-            model_name='purchase',
-            name='currency',
-            field=models.CharField(blank=True, max_length=3, validators=[customers.models.customer.validate_single_line]),
+            model_name="purchase",
+            name="currency",
+            field=models.CharField(
+                blank=True,
+                max_length=3,
+                validators=[customers.models.customer.validate_single_line],
+            ),
         ),
         migrations.AlterField(
-            model_name='purchase',
-            name='reference',
-            field=models.CharField(blank=True, help_text='Order or receipt number.', max_length=64, validators=[customers.models.customer.validate_single_line]),
+            model_name="purchase",
+            name="reference",
+            field=models.CharField(
+                blank=True,
+                help_text="Order or receipt number.",
+                max_length=64,
+                validators=[customers.models.customer.validate_single_line],
+            ),
         ),
         migrations.AlterField(
-            model_name='tag',
-            name='name',
-            field=models.CharField(max_length=50, validators=[customers.models.customer.validate_single_line]),
+            model_name="tag",
+            name="name",
+            field=models.CharField(
+                max_length=50,
+                validators=[customers.models.customer.validate_single_line],
+            ),
         ),
     ]
