@@ -9,6 +9,7 @@ hours or more, which Python accepts.
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -132,7 +133,7 @@ def read_records(
             f"Line 1 names unknown columns: {some_names(unknown)}. "
             f"The columns are: {', '.join(sorted(allowed))}."
         )
-    duplicated = sorted({name for name in header if header.count(name) > 1})
+    duplicated = sorted(name for name, n in Counter(header).items() if n > 1)
     if duplicated:
         raise CsvFileError(f"Line 1 repeats columns: {some_names(duplicated)}.")
     missing = required(set(header))
