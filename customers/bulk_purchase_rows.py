@@ -15,15 +15,20 @@ from typing import IO
 from django.conf import settings
 from django.utils import timezone
 
+from .csv_input import check_cells, check_moment
 from .imports import (
     PURCHASE_COLUMNS,
+    PURCHASE_IGNORED,
+    PURCHASE_TEXT_LIMITS,
     Problem,
     RowError,
+    check_customer_key,
+    check_purchase_text,
     parse_amount,
     parse_moment,
     read_records,
 )
-from .models.customer import FUTURE_TOLERANCE
+from .models.customer import FUTURE_TOLERANCE, UNSAFE_CHARACTER
 
 # occurred_at and amount go to COPY as the file's own text when PostgreSQL reads
 # that text exactly as Python did (most files): a string costs COPY a third of
@@ -38,10 +43,15 @@ AMOUNT = re.compile(r"\d{1,10}(\.\d{1,2})?")
 MOMENT_WITH_OFFSET = re.compile(
     r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-](0\d|1[0-5]):[0-5]\d)"
 )
-LIMITS = (("reference", 64), ("currency", 3), ("channel", 32))
+LIMITS = PURCHASE_TEXT_LIMITS
 
 
-def parsed_rows(stream: IO[bytes], required, problems: list[Problem]) -> Iterator[Row]:
+def parsed_rows(
+    stream: IO[bytes],
+    required,
+    problems: list[Problem],
+    allowed: set[str] = PURCHASE_COLUMNS | PURCHASE_IGNORED,
+) -> Iterator[Row]:
     """Each row that passes the checks Python can make; the rest become problems.
 
     The common case (an ISO date-time, a plain amount) takes a fast path; any
@@ -51,7 +61,7 @@ def parsed_rows(stream: IO[bytes], required, problems: list[Problem]) -> Iterato
     now = timezone.now() + FUTURE_TOLERANCE
     zone = timezone.get_current_timezone()
     default_currency = settings.DEFAULT_CURRENCY.upper()
-    header, records = read_records(stream, PURCHASE_COLUMNS, required)
+    header, records = read_records(stream, allowed, required)
     width = len(header)
     at = {
         name: header.index(name) if name in header else None
@@ -62,17 +72,18 @@ def parsed_rows(stream: IO[bytes], required, problems: list[Problem]) -> Iterato
     reference_limit, currency_limit, channel_limit = (limit for _, limit in LIMITS)
     amount_is_plain = AMOUNT.fullmatch
     moment_is_exact = MOMENT_WITH_OFFSET.fullmatch
+    unsafe = UNSAFE_CHARACTER.search
     for line, values in records:
         try:
             if len(values) != width:
                 raise RowError(
                     "", "", f"The row has {len(values)} values for {width} columns."
                 )
+            if any("\0" in value for value in values):
+                check_cells(header, values)
             who = values[i_customer]
-            if not who:
-                raise RowError(
-                    "customer", "", "Give the customer's reference or email."
-                )
+            if not who or unsafe(who):
+                check_customer_key(who, create_missing=False)
             moment_text = values[i_moment]
             try:
                 if len(moment_text) == 10:
@@ -83,6 +94,7 @@ def parsed_rows(stream: IO[bytes], required, problems: list[Problem]) -> Iterato
                     occurred_at = datetime.fromisoformat(moment_text)
                     if occurred_at.tzinfo is None:
                         occurred_at = occurred_at.replace(tzinfo=zone)
+                check_moment("occurred_at", moment_text, occurred_at)
             except ValueError:
                 occurred_at = parse_moment("occurred_at", moment_text)
             amount: Decimal | str = values[i_amount]
@@ -107,17 +119,14 @@ def parsed_rows(stream: IO[bytes], required, problems: list[Problem]) -> Iterato
                 len(reference) > reference_limit
                 or len(currency) > currency_limit
                 or len(channel) > channel_limit
+                or unsafe(reference)
+                or unsafe(currency)
+                or unsafe(channel)
             ):
-                _refuse_long_values(reference, currency, channel)
+                check_purchase_text(reference, currency, channel)
         except RowError as error:
             problems.append(Problem(line, error.column, error.value, error.message))
             continue
         if moment_is_exact(moment_text):
             occurred_at = moment_text
         yield (line, who, occurred_at, amount, reference, currency, channel)
-
-
-def _refuse_long_values(*values: str) -> None:
-    for (column, limit), value in zip(LIMITS, values, strict=True):
-        if len(value) > limit:
-            raise RowError(column, value, f"Use at most {limit} characters.")

@@ -21,12 +21,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import IO, Any
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import connection, transaction
 
 from .bulk_purchase_rows import Row, parsed_rows
-from .imports import Problem
+from .imports import Problem, new_customer_key_problem
 from .models import Customer, Purchase
 from .signals import purchases_bulk_recorded
 
@@ -47,7 +45,6 @@ NO_CUSTOMER = (
     "No customer has this reference or email (import customers first, or let "
     "the import create missing customers)."
 )
-INVALID_EMAIL = "Enter a valid email address."
 
 PROGRESS_EVERY_ROWS = 10_000
 
@@ -86,7 +83,7 @@ def import_rows(
         # planner guesses a handful of rows and picks nested loops.
         cursor.execute(f"ANALYZE {STAGE}")
         invalid = _match_customers(cursor, create_missing=create_missing)
-        _classify(cursor, invalid)
+        _classify(cursor, list(invalid))
         _lock_customers_in_order(cursor)
         new_ids = _insert_purchases(cursor, by)
         _add_to_running_figures(cursor)
@@ -94,7 +91,7 @@ def import_rows(
             f"SELECT line, customer_key, reference, status FROM {CLASSIFIED} "
             "WHERE status NOT IN ('new', 'unchanged') ORDER BY line"
         )
-        problems = [_problem(*values) for values in cursor.fetchall()]
+        problems = [_problem(*values, invalid) for values in cursor.fetchall()]
         cursor.execute(f"SELECT count(*) FROM {CLASSIFIED} WHERE status = 'unchanged'")
         unchanged = cursor.fetchone()[0]
         cursor.execute(f"DROP TABLE {STAGE}, {CLASSIFIED}, import_purchase_matched")
@@ -103,7 +100,9 @@ def import_rows(
     return {"created": len(new_ids), "unchanged": unchanged, "problems": problems}
 
 
-def _problem(line: int, key: str, reference: str, status: str) -> Problem:
+def _problem(
+    line: int, key: str, reference: str, status: str, invalid: dict[str, str]
+) -> Problem:
     if status == "conflict":
         return Problem(
             line,
@@ -111,15 +110,15 @@ def _problem(line: int, key: str, reference: str, status: str) -> Problem:
             reference,
             f"Reference {reference} is already used by another purchase.",
         )
-    message = INVALID_EMAIL if status == "invalid_email" else NO_CUSTOMER
+    message = invalid[key] if status == "invalid_email" else NO_CUSTOMER
     return Problem(line, "customer", key, message)
 
 
-def _match_customers(cursor, *, create_missing: bool) -> list[str]:
+def _match_customers(cursor, *, create_missing: bool) -> dict[str, str]:
     """By reference first, then by email in any letter case (as find_customer).
 
-    Returns the keys that look like emails but are not valid ones (create_missing
-    cannot make customers of them).
+    Returns the keys create_missing cannot make customers of (an invalid email,
+    a key too long), each with the reason.
     """
     matched = f"""
         CREATE TEMPORARY TABLE import_purchase_matched ON COMMIT DROP AS
@@ -137,23 +136,19 @@ def _match_customers(cursor, *, create_missing: bool) -> list[str]:
     cursor.execute(matched)
     cursor.execute("ANALYZE import_purchase_matched")
     if not create_missing:
-        return []
+        return {}
     cursor.execute(
         "SELECT DISTINCT ON (lower(customer_key)) customer_key "
         "FROM import_purchase_matched WHERE customer_id IS NULL "
         "ORDER BY lower(customer_key), line"
     )
-    new, invalid = [], []
+    new, invalid = [], {}
     for (key,) in cursor.fetchall():
-        if "@" in key:
-            try:
-                validate_email(key)
-            except ValidationError:
-                invalid.append(key)
-                continue
-            customer = Customer(email=key)
-        else:
-            customer = Customer(reference=key)
+        problem = new_customer_key_problem(key)
+        if problem:
+            invalid[key] = problem
+            continue
+        customer = Customer(email=key) if "@" in key else Customer(reference=key)
         customer.search_text = customer.build_search_text()
         new.append(customer)
     if new:
@@ -312,6 +307,7 @@ def import_purchases_set_wise(
     stream: IO[bytes],
     *,
     required,
+    allowed: set[str],
     create_missing: bool,
     by,
     report,
@@ -325,7 +321,7 @@ def import_purchases_set_wise(
     parse_problems: list[Problem] = []
     with transaction.atomic():
         outcome = import_rows(
-            parsed_rows(stream, required, parse_problems),
+            parsed_rows(stream, required, parse_problems, allowed),
             create_missing=create_missing,
             by=by,
             progress=progress,

@@ -23,7 +23,7 @@ from .models import (
     SavedSegment,
     Tag,
 )
-from .models.customer import UNSAFE_TEXT_MESSAGE, has_unsafe_characters
+from .models.customer import validate_single_line
 
 DATETIME_WIDGET = forms.DateTimeInput(
     attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
@@ -34,9 +34,8 @@ FREE_TEXT_MAX = 10_000
 
 
 def single_line(value: str) -> None:
-    """Refuse line breaks and control characters (see Customer.clean)."""
-    if has_unsafe_characters(value):
-        raise forms.ValidationError(UNSAFE_TEXT_MESSAGE)
+    """Refuse line breaks and control characters (the models' rule)."""
+    validate_single_line(value)
 
 
 def staff_users():
@@ -316,6 +315,12 @@ class ImportForm(CrispyMixin, forms.Form):
     create_missing = forms.BooleanField(
         required=False,
         label="Create customers the purchases file names but the CRM does not know",
+    )
+    replace_tags = forms.BooleanField(
+        required=False,
+        label="Customers file: the tags cell replaces the customer's tags",
+        help_text="Without this, a tags cell adds its tags and a blank cell keeps "
+        "them; with it, the cell is the whole list and a blank cell removes them.",
     )
 
     def clean_file(self):

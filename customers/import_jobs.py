@@ -22,6 +22,8 @@ from django.utils import timezone
 
 from . import hooks
 from .imports import (
+    CHANGES_KEPT,
+    Change,
     CsvFileError,
     CustomerImporter,
     Importer,
@@ -40,13 +42,20 @@ REPORT_PROBLEMS_KEPT = 1000
 PROGRESS_EVERY_SECONDS = 0.5
 
 
-def make_importer(kind: str, *, create_missing: bool, dry_run: bool, by) -> Importer:
+def make_importer(
+    kind: str,
+    *,
+    create_missing: bool,
+    dry_run: bool,
+    by,
+    replace_tags: bool = False,
+) -> Importer:
     if kind == "purchases":
         return PurchaseImporter(create_missing=create_missing, dry_run=dry_run, by=by)
     if kind == "interactions":
         return InteractionImporter(dry_run=dry_run, by=by)
     if kind == "customers":
-        return CustomerImporter(dry_run=dry_run, by=by)
+        return CustomerImporter(replace_tags=replace_tags, dry_run=dry_run, by=by)
     raise ValueError(f"Unknown import kind {kind!r}")
 
 
@@ -70,6 +79,8 @@ def report_to_json(report: ImportReport) -> dict[str, Any]:
             [p.line, p.column, p.value, p.message]
             for p in report.rejected[:REPORT_PROBLEMS_KEPT]
         ],
+        "updates": [[c.line, c.who, c.changes] for c in report.updates[:CHANGES_KEPT]],
+        "notes": report.notes,
     }
 
 
@@ -83,11 +94,19 @@ def report_from_json(data: dict[str, Any]) -> ImportReport:
         unchanged=data.get("unchanged", 0),
         rejected=rejected,
         more_rejected=data.get("rejected_count", len(rejected)) - len(rejected),
+        updates=[Change(*values) for values in data.get("updates", [])],
+        notes=data.get("notes", []),
     )
 
 
 def start_import_job(
-    *, stored_as: str, file_name: str, kind: str, create_missing: bool, by
+    *,
+    stored_as: str,
+    file_name: str,
+    kind: str,
+    create_missing: bool,
+    by,
+    replace_tags: bool = False,
 ) -> ImportJob:
     """Queue a preview (dry run) of an uploaded file already saved to storage."""
     from .tasks import run_import_job
@@ -96,6 +115,7 @@ def start_import_job(
         job = ImportJob.objects.create(
             kind=kind,
             create_missing=create_missing,
+            replace_tags=replace_tags,
             file_name=file_name[:255],
             stored_as=stored_as,
             by=by,
@@ -135,7 +155,11 @@ def run_job(job_id: int) -> None:
     job = ImportJob.objects.get(pk=job_id)
     dry_run = running == ImportJob.Status.PREVIEWING
     importer = make_importer(
-        job.kind, create_missing=job.create_missing, dry_run=dry_run, by=job.by
+        job.kind,
+        create_missing=job.create_missing,
+        replace_tags=job.replace_tags,
+        dry_run=dry_run,
+        by=job.by,
     )
     last_write = 0.0
     total: int | None = None

@@ -9,21 +9,53 @@ The formats are in the design notes (CSV formats); errors name line and column.
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
-from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import DataError, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from . import services
-from .models import Customer, Purchase, Tag
+from .csv_input import (
+    FALSE,
+    TRUE,
+    CsvFileError,
+    Problem,
+    RowError,
+    check_cells,
+    count_lines,
+    parse_amount,
+    parse_bool,
+    parse_date,
+    parse_moment,
+    read_records,
+    read_rows,
+    shown,
+)
+from .exports import CUSTOMER_HEADER, PURCHASE_HEADER
+from .models import Customer, Purchase
+from .models.customer import (
+    FUTURE_TOLERANCE,
+    UNSAFE_TEXT_MESSAGE,
+    has_unsafe_characters,
+)
+
+__all__ = [
+    "FALSE",
+    "TRUE",
+    "CsvFileError",
+    "Problem",
+    "RowError",
+    "parse_amount",
+    "parse_bool",
+    "parse_date",
+    "parse_moment",
+    "read_records",
+    "read_rows",
+]
 
 CUSTOMER_COLUMNS = {
     "reference",
@@ -45,31 +77,21 @@ PURCHASE_COLUMNS = {
     "currency",
     "channel",
 }
-TRUE = {"true", "yes", "y", "1"}
-FALSE = {"false", "no", "n", "0", ""}
-
-
-class CsvFileError(Exception):
-    """The file as a whole cannot be read: nothing was imported."""
-
-
-class RowError(Exception):
-    def __init__(self, column: str, value: str, message: str) -> None:
-        super().__init__(message)
-        self.column, self.value, self.message = column, value, message
+# The exports' other columns (ids, owners, figures the CRM works out itself):
+# accepted so that an export imports again unchanged, and ignored, saying so.
+CUSTOMER_IGNORED = set(CUSTOMER_HEADER) - CUSTOMER_COLUMNS
+PURCHASE_IGNORED = set(PURCHASE_HEADER) - PURCHASE_COLUMNS
+# Updated rows whose changes a stored job's report keeps.
+CHANGES_KEPT = 1000
 
 
 @dataclass
-class Problem:
-    line: int
-    column: str
-    value: str
-    message: str
+class Change:
+    """An updated row: which customer, and each field that changes, old → new."""
 
-    def __str__(self) -> str:
-        where = f"line {self.line}" + (f", column {self.column}" if self.column else "")
-        value = f" ({self.value!r})" if self.value else ""
-        return f"{where}{value}: {self.message}"
+    line: int
+    who: str
+    changes: list[str]
 
 
 @dataclass
@@ -81,6 +103,8 @@ class ImportReport:
     unchanged: int = 0
     rejected: list[Problem] = field(default_factory=list)
     more_rejected: int = 0  # rejected rows not kept in ``rejected`` (a stored job)
+    updates: list[Change] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -99,135 +123,14 @@ class ImportReport:
         )
 
 
-def decoded_lines(stream: IO[bytes]) -> Iterator[str]:
-    """UTF-8 lines (a BOM is dropped); another encoding is refused naming the line."""
-    for number, raw in enumerate(stream, start=1):
-        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-            raw = raw[3:]
-        try:
-            yield raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise CsvFileError(
-                f"Line {number} is not UTF-8 text. Save the file as "
-                "'CSV UTF-8' and import it again; nothing was imported."
-            ) from None
-
-
-def read_records(
-    stream: IO[bytes], allowed: set[str], required: Callable[[set[str]], str | None]
-) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    """The checked header, and (line number, stripped values) per non-blank record.
-
-    A record with the wrong number of values is yielded as it is: the caller
-    reports it (read_rows turns it into a "__width__" row).
-    """
-    lines = decoded_lines(stream)
-    header_line = next(lines, "")
-    if not header_line.strip():
-        raise CsvFileError("The file is empty: the first line must name the columns.")
-    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
-    reader = csv.reader(_chain(header_line, lines), delimiter=delimiter)
-    try:
-        header = [name.strip().lower() for name in next(reader)]
-    except csv.Error as error:
-        raise CsvFileError(f"Line 1 is not valid CSV: {error}.") from None
-    unknown = [name for name in header if name not in allowed]
-    if unknown:
-        raise CsvFileError(
-            f"Line 1 names unknown columns: {', '.join(unknown)}. "
-            f"The columns are: {', '.join(sorted(allowed))}."
-        )
-    duplicated = {name for name in header if header.count(name) > 1}
-    if duplicated:
-        raise CsvFileError(f"Line 1 repeats columns: {', '.join(sorted(duplicated))}.")
-    missing = required(set(header))
-    if missing:
-        raise CsvFileError(f"Line 1: {missing}")
-
-    def records() -> Iterator[tuple[int, list[str]]]:
-        while True:
-            try:
-                values = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as error:
-                raise CsvFileError(
-                    f"Line {reader.line_num} is not valid CSV: {error}."
-                ) from None
-            values = [value.strip() for value in values]
-            if any(values):
-                yield reader.line_num, values
-
-    return header, records()
-
-
-def read_rows(
-    stream: IO[bytes], allowed: set[str], required: Callable[[set[str]], str | None]
-) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line number, row) for each non-blank record, after checking the header."""
-    header, records = read_records(stream, allowed, required)
-    width = len(header)
-    for line, values in records:
-        if len(values) != width:
-            yield line, {"__width__": f"{len(values)} values for {width} columns"}
-            continue
-        yield line, dict(zip(header, values, strict=True))
-
-
-def count_lines(stream: IO[bytes]) -> int:
-    """Lines in the file, fast (an estimate of its rows, for a progress bar)."""
-    lines = sum(block.count(b"\n") for block in iter(lambda: stream.read(1 << 20), b""))
-    stream.seek(0)
-    return lines
-
-
-def _chain(first: str, rest: Iterable[str]) -> Iterator[str]:
-    yield first
-    yield from rest
-
-
-def parse_bool(column: str, value: str) -> bool:
-    lowered = value.lower()
-    if lowered in TRUE:
-        return True
-    if lowered in FALSE:
-        return False
-    raise RowError(column, value, "Use true or false.")
-
-
-def parse_date(column: str, value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise RowError(column, value, "Use a date as YYYY-MM-DD.") from None
-
-
-def parse_moment(column: str, value: str) -> datetime:
-    """A date (that day, 00:00 in the business time zone) or an ISO date-time."""
-    try:
-        if len(value) == 10:
-            day = date.fromisoformat(value)
-            return timezone.make_aware(datetime.combine(day, time.min))
-        moment = parse_datetime(value)
-    except ValueError:
-        moment = None
-    if moment is None:
-        raise RowError(
-            column, value, "Use YYYY-MM-DD or an ISO date-time (2024-05-01T14:30)."
-        )
-    return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
-
-
-def parse_amount(column: str, value: str) -> Decimal:
-    if "," in value:
-        raise RowError(column, value, "Use a dot for decimals, without separators.")
-    try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        raise RowError(column, value, "Enter an amount such as 12.50.") from None
-    if not amount.is_finite() or amount < 0:
-        raise RowError(column, value, "Enter an amount of 0 or more.")
-    return amount
+def ignored_note(header: list[str], ignored: set[str]) -> list[str]:
+    names = [name for name in header if name in ignored]
+    if not names:
+        return []
+    return [
+        f"Ignored columns (an import does not set them; the CRM keeps them "
+        f"itself): {', '.join(names)}."
+    ]
 
 
 def _service_error(error: ValidationError, row: dict[str, str]) -> RowError:
@@ -254,10 +157,18 @@ class Importer:
     """Reads one file and applies its rows; subclasses know the format."""
 
     columns: set[str] = set()
+    # Columns accepted and ignored (an export's read-only figures).
+    ignored: set[str] = set()
 
     def __init__(self, *, by=None, dry_run: bool = False) -> None:
         self.by = by
         self.report = ImportReport(dry_run=dry_run)
+        # What apply() changed in the row it just updated (old → new).
+        self.changes: list[str] = []
+
+    @property
+    def allowed(self) -> set[str]:
+        return self.columns | self.ignored
 
     def required(self, header: set[str]) -> str | None:
         return None
@@ -275,6 +186,9 @@ class Importer:
         ``on_total`` hears the number of rows after that first reading;
         ``progress`` the rows done so far, now and then.
         """
+        header, _ = read_records(stream, self.allowed, self.required)
+        stream.seek(0)
+        self.report.notes = ignored_note(header, self.ignored)
         total = self.check_whole_file(stream)
         if on_total is not None:
             on_total(total)
@@ -289,108 +203,103 @@ class Importer:
 
     def check_whole_file(self, stream: IO[bytes]) -> int:
         """Read every line (refusing a broken file) before writing; the row count."""
-        return sum(1 for _ in read_rows(stream, self.columns, self.required))
+        return sum(1 for _ in read_rows(stream, self.allowed, self.required))
 
     def _apply_all(self, stream, progress) -> None:
-        for line, row in read_rows(stream, self.columns, self.required):
+        for line, row in read_rows(stream, self.allowed, self.required):
             self.report.rows += 1
             if progress is not None:
                 progress(self.report.rows)
+            self.changes = []
             try:
                 if "__width__" in row:
                     raise RowError("", "", f"The row has {row['__width__']}.")
+                check_cells(row.keys(), row.values())
                 with transaction.atomic():
                     outcome = self.apply(row)
             except RowError as error:
-                self.report.rejected.append(
-                    Problem(line, error.column, error.value, error.message)
-                )
+                self.reject(line, error.column, error.value, error.message)
                 continue
             except ValidationError as error:
                 problem = _service_error(error, row)
-                self.report.rejected.append(
-                    Problem(line, problem.column, problem.value, problem.message)
-                )
+                self.reject(line, problem.column, problem.value, problem.message)
+                continue
+            except DataError as error:
+                # The checks above should leave nothing the database refuses;
+                # if one slips through, the row is reported, not the file lost.
+                message = str(error).splitlines()[0] if str(error) else "refused"
+                self.reject(line, "", "", f"The database refused the row: {message}")
                 continue
             setattr(self.report, outcome, getattr(self.report, outcome) + 1)
+            if outcome == "updated" and self.changes:
+                self.report.updates.append(
+                    Change(
+                        line,
+                        shown(self.who(row)),
+                        [shown(c, 200) for c in self.changes],
+                    )
+                )
+
+    def reject(self, line: int, column: str, value: str, message: str) -> None:
+        self.report.rejected.append(Problem(line, column, value, message))
+
+    def who(self, row: dict[str, str]) -> str:
+        """How the report names a row's record."""
+        return ""
 
     def apply(self, row: dict[str, str]) -> str:
         """Write one row; returns "created", "updated" or "unchanged"."""
         raise TypeError("Use CustomerImporter or PurchaseImporter.")
 
 
-class CustomerImporter(Importer):
-    columns = CUSTOMER_COLUMNS
+def check_customer_key(who: str, *, create_missing: bool) -> None:
+    """The customer column of a purchases row, before it is looked up.
 
-    def required(self, header: set[str]) -> str | None:
-        if not header & {"reference", "email"}:
-            return "a customers file needs a reference or an email column."
-        return None
+    No stored reference or email holds a line break, and a customer created from
+    the key must be one the CRM would accept (its reference or email).
+    """
+    if not who:
+        raise RowError("customer", "", "Give the customer's reference or email.")
+    if has_unsafe_characters(who):
+        raise RowError("customer", who, UNSAFE_TEXT_MESSAGE)
+    if create_missing:
+        problem = new_customer_key_problem(who)
+        if problem:
+            raise RowError("customer", who, problem)
 
-    def apply(self, row: dict[str, str]) -> str:
-        reference, email = row.get("reference", ""), row.get("email", "")
-        if not reference and not email:
-            raise RowError("reference", "", "Give a reference or an email.")
-        if email:
-            try:
-                validate_email(email)
-            except ValidationError:
-                raise RowError("email", email, "Enter a valid email address.") from None
-        fields: dict[str, Any] = {
-            name: row[name]
-            for name in ("reference", "first_name", "last_name", "email", "phone")
-            if name in row
-        }
-        if row.get("birthday"):
-            fields["birthday"] = parse_date("birthday", row["birthday"])
-        for name in ("email_opt_in", "sms_opt_in"):
-            if name in row:
-                fields[name] = parse_bool(name, row[name])
-        if row.get("created_at"):
-            fields["created_at"] = parse_moment("created_at", row["created_at"])
-        tags = None
-        if "tags" in row:
-            tags = [self.tag(name) for name in row["tags"].split(";") if name.strip()]
 
-        existing = find_customer(reference=reference, email=email)
-        if existing is None:
-            services.create_customer(
-                by=self.by, tags=tags or (), consent_source="import", **fields
-            )
-            return "created"
-        if self.unchanged(existing, fields, tags):
-            return "unchanged"
-        # Blank cells do not wipe what the CRM already holds.
-        fields = {k: v for k, v in fields.items() if v not in ("", None)}
-        services.update_customer(
-            customer=existing, by=self.by, tags=tags, consent_source="import", **fields
-        )
-        return "updated"
+def new_customer_key_problem(who: str) -> str | None:
+    """Why a purchases row's key cannot become a new customer, if it cannot."""
+    if "@" in who:
+        limit = Customer._meta.get_field("email").max_length
+        try:
+            validate_email(who)
+        except ValidationError:
+            return "Enter a valid email address."
+    else:
+        limit = Customer._meta.get_field("reference").max_length
+    if len(who) > limit:
+        return f"Use at most {limit} characters."
+    return None
 
-    @staticmethod
-    def tag(name: str) -> Tag:
-        name = name.strip()
-        return Tag.objects.filter(name__iexact=name).first() or services.create_tag(
-            name=name
-        )
 
-    @staticmethod
-    def unchanged(customer: Customer, fields: dict, tags: list[Tag] | None) -> bool:
-        for name, value in fields.items():
-            if value in ("", None):
-                continue
-            current = getattr(customer, name)
-            if name == "email" and current.lower() == str(value).lower():
-                continue
-            if current != value:
-                return False
-        return tags is None or {t.pk for t in tags} == set(
-            customer.tags.values_list("pk", flat=True)
-        )
+PURCHASE_TEXT_LIMITS = (("reference", 64), ("currency", 3), ("channel", 32))
+
+
+def check_purchase_text(reference: str, currency: str, channel: str) -> None:
+    """One-line text within the column's length (the set-wise path's checks)."""
+    for (column, limit), value in zip(
+        PURCHASE_TEXT_LIMITS, (reference, currency, channel), strict=True
+    ):
+        if has_unsafe_characters(value):
+            raise RowError(column, value, UNSAFE_TEXT_MESSAGE)
+        if len(value) > limit:
+            raise RowError(column, value, f"Use at most {limit} characters.")
 
 
 class PurchaseImporter(Importer):
     columns = PURCHASE_COLUMNS
+    ignored = PURCHASE_IGNORED
 
     def __init__(
         self, *, create_missing: bool = False, row_by_row: bool = False, **kwargs
@@ -417,14 +326,21 @@ class PurchaseImporter(Importer):
 
         if not self.set_wise():
             return super()._apply_all(stream, progress)
-        bulk_purchases.import_purchases_set_wise(
-            stream,
-            required=self.required,
-            create_missing=self.create_missing,
-            by=self.by,
-            report=self.report,
-            progress=progress,
-        )
+        try:
+            bulk_purchases.import_purchases_set_wise(
+                stream,
+                required=self.required,
+                allowed=self.allowed,
+                create_missing=self.create_missing,
+                by=self.by,
+                report=self.report,
+                progress=progress,
+            )
+        except DataError:
+            # A value the checks missed made the database refuse the file: its
+            # transaction is rolled back, so row by row finds and reports it.
+            stream.seek(0)
+            super()._apply_all(stream, progress)
 
     def required(self, header: set[str]) -> str | None:
         missing = {"customer", "occurred_at", "amount"} - header
@@ -434,11 +350,18 @@ class PurchaseImporter(Importer):
 
     def apply(self, row: dict[str, str]) -> str:
         who = row["customer"]
-        if not who:
-            raise RowError("customer", "", "Give the customer's reference or email.")
+        check_customer_key(who, create_missing=False)
         occurred_at = parse_moment("occurred_at", row["occurred_at"])
         amount = parse_amount("amount", row["amount"])
+        if occurred_at > timezone.now() + FUTURE_TOLERANCE:
+            raise RowError(
+                "occurred_at",
+                row["occurred_at"],
+                "A purchase cannot be dated in the future.",
+            )
         reference = row.get("reference", "")
+        currency = row.get("currency", "").upper()
+        check_purchase_text(reference, currency, row.get("channel", ""))
         customer = find_customer(reference=who, email=who if "@" in who else "")
         if customer is None:
             if not self.create_missing:
@@ -449,13 +372,7 @@ class PurchaseImporter(Importer):
                     "(import customers first, or let the import create missing "
                     "customers).",
                 )
-            if "@" in who:
-                try:
-                    validate_email(who)
-                except ValidationError:
-                    raise RowError(
-                        "customer", who, "Enter a valid email address."
-                    ) from None
+            check_customer_key(who, create_missing=True)
             identity = {"email": who} if "@" in who else {"reference": who}
             customer = services.create_customer(
                 by=self.by, consent_source="import", **identity
@@ -476,8 +393,15 @@ class PurchaseImporter(Importer):
             amount=amount,
             occurred_at=occurred_at,
             reference=reference or None,
-            currency=row.get("currency") or None,
+            currency=currency or None,
             channel=row.get("channel") or None,
             by=self.by,
         )
         return "created"
+
+
+# The customers format lives in its own module; importing it here keeps
+# ``customers.imports.CustomerImporter`` where commands and tests find it.
+from .customer_import import CustomerImporter  # noqa: E402
+
+__all__ += ["CustomerImporter"]

@@ -231,6 +231,12 @@ def record_purchase(
             {"occurred_at": "A purchase cannot be dated in the future."}
         )
     reference = (reference or "").strip()
+    # Checked before it is looked up (a NUL would fail the query); full_clean
+    # below leaves reference out, its unique rule being decided here.
+    try:
+        Purchase._meta.get_field("reference").clean(reference, None)
+    except ValidationError as error:
+        raise ValidationError({"reference": error.messages}) from None
     locked = lock_customer(customer)
     if reference:
         existing = Purchase.objects.filter(reference=reference).first()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -16,6 +17,7 @@ from django.utils import timezone
 
 # Clock skew allowed between a client and the server for "not in the future".
 FUTURE_TOLERANCE = timedelta(minutes=5)
+CREATED_IN_FUTURE_MESSAGE = "A customer cannot be created in the future."
 
 
 def normalize_for_search(text: str) -> str:
@@ -38,20 +40,33 @@ UNSAFE_TEXT_MESSAGE = (
 )
 
 
+# CR, LF, NUL and the other control characters (Unicode category Cc), the
+# Unicode line separators, and U+FFFD (what bytes that were not valid UTF-8
+# decode to).
+UNSAFE_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufffd]")
+# Dates before this are typing mistakes (year 1, 0024 for 2024); refusing them
+# also keeps every stored moment convertible between time zones.
+EARLIEST_YEAR = 1900
+TOO_EARLY_MESSAGE = f"Use a date from {EARLIEST_YEAR} on."
+
+
 def has_unsafe_characters(text: str | None) -> bool:
-    """True for CR, LF, NUL and the like, Unicode line separators, and U+FFFD
-    (what bytes that were not valid UTF-8 decode to).
+    """True for line breaks, control characters and unreadable characters.
 
     A line break in a name would let it start a new header line in a message
     (header injection); refusing it on input keeps such text out of the data.
     """
-    return any(
-        unicodedata.category(c) == "Cc" or c in "\u2028\u2029\ufffd" for c in text or ""
-    )
+    return bool(text) and UNSAFE_CHARACTER.search(text) is not None
+
+
+def validate_single_line(value: str) -> None:
+    """The field validator of one-line text: forms, API and imports share it."""
+    if has_unsafe_characters(value):
+        raise ValidationError(UNSAFE_TEXT_MESSAGE, code="unsafe_characters")
 
 
 class Tag(models.Model):
-    name = models.CharField(max_length=50)
+    name = models.CharField(max_length=50, validators=[validate_single_line])
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -299,6 +314,12 @@ class Customer(models.Model):
         }
         if self.birthday and self.birthday > timezone.localdate():
             errors["birthday"] = "A birthday cannot be in the future."
+        if self.birthday and self.birthday.year < EARLIEST_YEAR:
+            errors["birthday"] = TOO_EARLY_MESSAGE
+        if self.created_at and self.created_at > timezone.now() + FUTURE_TOLERANCE:
+            errors["created_at"] = CREATED_IN_FUTURE_MESSAGE
+        if self.created_at and self.created_at.year < EARLIEST_YEAR:
+            errors["created_at"] = TOO_EARLY_MESSAGE
         if errors:
             raise ValidationError(errors)
 

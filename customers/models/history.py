@@ -12,7 +12,13 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from .customer import FUTURE_TOLERANCE, Customer
+from .customer import (
+    EARLIEST_YEAR,
+    FUTURE_TOLERANCE,
+    TOO_EARLY_MESSAGE,
+    Customer,
+    validate_single_line,
+)
 
 
 class TimelineQuerySet(models.QuerySet):
@@ -181,11 +187,20 @@ class Purchase(models.Model):
     amount = models.DecimalField(
         max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
     )
-    currency = models.CharField(max_length=3, blank=True)
-    reference = models.CharField(
-        max_length=64, blank=True, help_text="Order or receipt number."
+    # One-line text (validate_single_line): the form, the API and the imports
+    # refuse line breaks and NUL the same way.
+    currency = models.CharField(
+        max_length=3, blank=True, validators=[validate_single_line]
     )
-    channel = models.CharField(max_length=32, blank=True)
+    reference = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="Order or receipt number.",
+        validators=[validate_single_line],
+    )
+    channel = models.CharField(
+        max_length=32, blank=True, validators=[validate_single_line]
+    )
     refunded_amount = models.DecimalField(
         max_digits=12, decimal_places=2, default=Decimal("0"), editable=False
     )
@@ -235,6 +250,8 @@ class Purchase(models.Model):
             raise ValidationError(
                 {"occurred_at": "A purchase cannot be dated in the future."}
             )
+        if self.occurred_at and self.occurred_at.year < EARLIEST_YEAR:
+            raise ValidationError({"occurred_at": TOO_EARLY_MESSAGE})
 
     @property
     def net_amount(self) -> Decimal:

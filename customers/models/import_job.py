@@ -31,6 +31,8 @@ class ImportJob(models.Model):
 
     kind = models.CharField(max_length=16)
     create_missing = models.BooleanField(default=False)
+    # A customers file's tags cell replaces the customer's tags (blank: none).
+    replace_tags = models.BooleanField(default=False)
     file_name = models.CharField(max_length=255)
     stored_as = models.CharField(max_length=100, editable=False)
     status = models.CharField(

@@ -47,6 +47,7 @@ class ImportView(OwnerRequiredMixin, View):
         options = {
             "kind": form.cleaned_data["kind"],
             "create_missing": form.cleaned_data["create_missing"],
+            "replace_tags": form.cleaned_data["replace_tags"],
         }
         if upload.size > import_jobs.inline_limit_bytes():
             job = import_jobs.start_import_job(
@@ -80,6 +81,7 @@ class ImportView(OwnerRequiredMixin, View):
         options = {
             "kind": request.POST.get("kind", ""),
             "create_missing": request.POST.get("create_missing") == "True",
+            "replace_tags": request.POST.get("replace_tags") == "True",
         }
         if options["kind"] not in import_jobs.KINDS:
             messages.error(request, "Choose what the file holds and upload it again.")
@@ -94,9 +96,21 @@ class ImportView(OwnerRequiredMixin, View):
         return render(request, TEMPLATE, {"report": report, "done": True, **options})
 
     @staticmethod
-    def run(upload_id: str, *, dry_run: bool, by, kind: str, create_missing: bool):
+    def run(
+        upload_id: str,
+        *,
+        dry_run: bool,
+        by,
+        kind: str,
+        create_missing: bool,
+        replace_tags: bool,
+    ):
         importer = import_jobs.make_importer(
-            kind, create_missing=create_missing, dry_run=dry_run, by=by
+            kind,
+            create_missing=create_missing,
+            replace_tags=replace_tags,
+            dry_run=dry_run,
+            by=by,
         )
         with default_storage.open(upload_path(upload_id), "rb") as stream:
             return importer.run(stream)

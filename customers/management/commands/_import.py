@@ -69,6 +69,13 @@ class ImportCommand(BaseCommand):
                 "nothing is half written: run the same command again and what is "
                 "already in is skipped."
             ) from None
+        for note in report.notes:
+            self.stdout.write(note)
+        if options["dry_run"] or options["verbosity"] >= 2:
+            for change in report.updates:
+                self.stdout.write(
+                    f"Line {change.line} ({change.who}): {'; '.join(change.changes)}"
+                )
         for problem in report.rejected:
             self.stderr.write(f"Rejected {problem}")
         self.stdout.write(report.summary())
