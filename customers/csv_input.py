@@ -12,21 +12,25 @@ import csv
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import IO
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from .exports import FORMULA_STARTS
-from .models.customer import EARLIEST_YEAR, TOO_EARLY_MESSAGE, UNSAFE_CHARACTER
+from .models.customer import (
+    EARLIEST_YEAR,
+    TOO_EARLY_MESSAGE,
+    UNSAFE_CHARACTER,
+    validate_moment,
+)
 
 # Explicit values only: a blank cell is no answer (it leaves consent unchanged).
 TRUE = {"true", "yes", "y", "1"}
 FALSE = {"false", "no", "n", "0"}
-# PostgreSQL's timestamptz takes offsets up to 15:59:59; Python's up to 23:59.
-LARGEST_OFFSET = timedelta(hours=16)
 # How many unknown or repeated column names a header error names.
 NAMES_SHOWN = 5
 # How much of a cell the report shows.
@@ -211,18 +215,11 @@ def parse_date(column: str, value: str) -> date:
 
 
 def check_moment(column: str, value: str, moment: datetime) -> None:
-    """Refuse what PostgreSQL would refuse, or could not show in every zone."""
-    offset = moment.utcoffset()
-    if offset is not None and (
-        abs(offset) >= LARGEST_OFFSET or offset % timedelta(seconds=1)
-    ):
-        raise RowError(
-            column,
-            value,
-            "Use a UTC offset between -15:59 and +15:59 (such as +02:00).",
-        )
-    if moment.year < EARLIEST_YEAR:
-        raise RowError(column, value, TOO_EARLY_MESSAGE)
+    """Refuse what PostgreSQL would refuse (the models' validate_moment)."""
+    try:
+        validate_moment(moment)
+    except ValidationError as error:
+        raise RowError(column, value, " ".join(error.messages)) from None
 
 
 def parse_moment(column: str, value: str) -> datetime:

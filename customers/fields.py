@@ -1,9 +1,17 @@
-"""Form fields for short lists of choices (tags, staff users)."""
+"""Form fields: short lists of choices (tags, staff users), and report days."""
 
 from django import forms
 from django.forms.models import ModelChoiceIterator
 
 from .baked import BakedQuery
+from .models.customer import validate_report_day
+
+
+class ReportDateField(forms.DateField):
+    """A day a report, a period or a filter is about (1900 to 2999): past that,
+    the periods' date arithmetic would overflow."""
+
+    default_validators = [validate_report_day]
 
 
 class EvaluatedChoiceIterator(ModelChoiceIterator):

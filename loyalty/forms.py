@@ -8,6 +8,7 @@ from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.utils import timezone
 
+from customers.fields import ReportDateField
 from customers.forms import CrispyMixin
 
 from .models import Program, Reward, Tier
@@ -118,8 +119,8 @@ PERIOD_WIDGET = forms.DateInput(
 class PeriodForm(forms.Form):
     """The overview's period: both days included; the last 30 days by default."""
 
-    start = forms.DateField(required=False, widget=PERIOD_WIDGET)
-    end = forms.DateField(required=False, widget=PERIOD_WIDGET)
+    start = ReportDateField(required=False, widget=PERIOD_WIDGET)
+    end = ReportDateField(required=False, widget=PERIOD_WIDGET)
 
     def period(self):
         today = timezone.localdate()

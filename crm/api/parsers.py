@@ -41,12 +41,47 @@ class LimitedJSONParser(parsers.JSONParser):
         if len(body) > limit:
             raise PayloadTooLarge(f"The request body exceeds {limit} bytes.")
         try:
-            return super().parse(io.BytesIO(body), media_type, parser_context)
+            data = super().parse(io.BytesIO(body), media_type, parser_context)
         except RecursionError:
             # json raises this, not ValueError, for very deeply nested arrays.
             raise exceptions.ParseError(
                 "JSON parse error - nested too deeply."
             ) from None
+        where = _lone_surrogate(data)
+        if where is not None:
+            raise exceptions.ParseError(
+                f"JSON parse error - {where} holds a lone UTF-16 surrogate "
+                "(such as \\ud800), which is not a character: send valid Unicode."
+            )
+        return data
+
+
+def _lone_surrogate(value, where: str = "the body") -> str | None:
+    """Where the parsed JSON holds a lone surrogate (json accepts "\\ud800").
+
+    Such a string cannot be encoded as UTF-8: stored, echoed in an error or
+    written to a log, it would crash the request. Keys are named by position,
+    since echoing a bad key would carry the surrogate into the answer.
+    """
+    if isinstance(value, str):
+        return where if _has_surrogate(value) else None
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _lone_surrogate(item, f"item {index} of {where}")
+            if found:
+                return found
+    if isinstance(value, dict):
+        for index, (key, item) in enumerate(value.items()):
+            if _has_surrogate(key):
+                return f"key number {index + 1} of {where}"
+            found = _lone_surrogate(item, f'"{key}"')
+            if found:
+                return found
+    return None
+
+
+def _has_surrogate(text: str) -> bool:
+    return any("\ud800" <= character <= "\udfff" for character in text)
 
 
 def _declared_length(request) -> int | None:

@@ -12,10 +12,13 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from customers.models import Customer, Feedback, Interaction, Purchase, Tag
+from customers.models.customer import validate_moment
 
 UNKNOWN_FIELD = "Unknown field."
 READ_ONLY_FIELD = "This field is read-only."
@@ -44,6 +47,19 @@ class StrictFieldsMixin:
         return value
 
 
+class MomentField(serializers.DateTimeField):
+    """A date-time checked as sent, before it is moved to the business zone:
+    an offset PostgreSQL would refuse is refused, not silently converted
+    (customers.models.customer.validate_moment, the rule of every door)."""
+
+    def enforce_timezone(self, value):
+        try:
+            validate_moment(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from None
+        return super().enforce_timezone(value)
+
+
 class NameRelatedField(serializers.SlugRelatedField):
     """A related object by its name, matched case-insensitively."""
 
@@ -66,6 +82,11 @@ class NameRelatedField(serializers.SlugRelatedField):
 
 class CustomerSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     """A customer's profile and consent, with the running figures (read-only)."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: MomentField,
+    }
 
     owner = NameRelatedField(
         slug_field="username",
@@ -152,8 +173,9 @@ class PurchaseSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     """A purchase; recording one updates the customer's running figures."""
 
     amount = AmountField()
-    occurred_at = serializers.DateTimeField(
-        required=False, help_text="When the purchase was made; now if left out."
+    occurred_at = MomentField(
+        required=False,
+        help_text="When the purchase was made; now if left out.",
     )
     currency = serializers.RegexField(
         r"^[A-Za-z]{3}$",
@@ -199,8 +221,9 @@ class PurchaseSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 class InteractionSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     """A call, email, visit, note… on the customer's timeline."""
 
-    occurred_at = serializers.DateTimeField(
-        required=False, help_text="When it happened; now if left out."
+    occurred_at = MomentField(
+        required=False,
+        help_text="When it happened; now if left out.",
     )
     by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
@@ -234,8 +257,9 @@ class InteractionSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 class FeedbackSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     """A satisfaction (csat, 1–5) or recommendation (nps, 0–10) score."""
 
-    occurred_at = serializers.DateTimeField(
-        required=False, help_text="When it was given; now if left out."
+    occurred_at = MomentField(
+        required=False,
+        help_text="When it was given; now if left out.",
     )
     score = serializers.IntegerField(
         min_value=0,

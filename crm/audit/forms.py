@@ -9,7 +9,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from customers.fields import ShortModelChoiceField
+from customers.fields import ReportDateField, ShortModelChoiceField
 
 from .models import AuditEvent, AuditEventQuerySet
 from .tables import AUDITED_TABLES
@@ -32,8 +32,8 @@ class AuditSearchForm(forms.Form):
     action = forms.ChoiceField(
         required=False, choices=[("", "Any change"), *AuditEvent.Action.choices]
     )
-    since = forms.DateField(required=False, widget=DATE_WIDGET, label="From")
-    until = forms.DateField(required=False, widget=DATE_WIDGET, label="To")
+    since = ReportDateField(required=False, widget=DATE_WIDGET, label="From")
+    until = ReportDateField(required=False, widget=DATE_WIDGET, label="To")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -18,6 +18,7 @@ from crm.metrics.periods import (
     choose_period,
 )
 from crm.metrics.report import default_as_of
+from customers.fields import ReportDateField
 
 
 class DashboardForm(forms.Form):
@@ -26,18 +27,18 @@ class DashboardForm(forms.Form):
     period = forms.ChoiceField(
         choices=PeriodKind.CHOICES, required=False, initial=PeriodKind.MONTH
     )
-    as_of = forms.DateField(
+    as_of = ReportDateField(
         label="As of",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Data up to the end of this day (default: yesterday).",
     )
-    start = forms.DateField(
+    start = ReportDateField(
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Custom period only.",
     )
-    end = forms.DateField(
+    end = ReportDateField(
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Custom period only.",

@@ -48,6 +48,38 @@ UNSAFE_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufffd]")
 # also keeps every stored moment convertible between time zones.
 EARLIEST_YEAR = 1900
 TOO_EARLY_MESSAGE = f"Use a date from {EARLIEST_YEAR} on."
+# Dates a report or a filter may name: past these, date arithmetic overflows
+# (a year 9999 period cannot end a day later) and nothing is there to count.
+LATEST_REPORT_YEAR = 2999
+REPORT_DAY_MESSAGE = (
+    f"Use a date between {EARLIEST_YEAR}-01-01 and {LATEST_REPORT_YEAR}-12-31."
+)
+# PostgreSQL's timestamptz takes UTC offsets up to 15:59:59; Python up to 23:59.
+LARGEST_OFFSET = timedelta(hours=16)
+OFFSET_MESSAGE = "Use a UTC offset between -15:59 and +15:59 (such as +02:00)."
+
+
+def validate_moment(value: datetime) -> None:
+    """The validator of every stored moment: forms, API and imports share it.
+
+    Refuses what PostgreSQL would refuse (an offset of 16 hours or more) and
+    years before EARLIEST_YEAR, which are typing mistakes.
+    """
+    if not isinstance(value, datetime):
+        return
+    offset = value.utcoffset()
+    if offset is not None and (
+        abs(offset) >= LARGEST_OFFSET or offset % timedelta(seconds=1)
+    ):
+        raise ValidationError(OFFSET_MESSAGE, code="offset")
+    if value.year < EARLIEST_YEAR:
+        raise ValidationError(TOO_EARLY_MESSAGE, code="too_early")
+
+
+def validate_report_day(value: date) -> None:
+    """A day a report, a period or a filter may be about."""
+    if not EARLIEST_YEAR <= value.year <= LATEST_REPORT_YEAR:
+        raise ValidationError(REPORT_DAY_MESSAGE, code="out_of_range")
 
 
 def has_unsafe_characters(text: str | None) -> bool:
@@ -240,7 +272,9 @@ class Customer(models.Model):
     # Lower-cased, accent-free name, email and phone, for the trigram index.
     search_text = models.TextField(blank=True, editable=False)
 
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(
+        default=timezone.now, validators=[validate_moment]
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = CustomerQuerySet.as_manager()

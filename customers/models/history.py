@@ -17,6 +17,7 @@ from .customer import (
     FUTURE_TOLERANCE,
     TOO_EARLY_MESSAGE,
     Customer,
+    validate_moment,
     validate_single_line,
 )
 
@@ -69,7 +70,9 @@ class Interaction(models.Model):
     )
     subject = models.CharField(max_length=200, blank=True)
     body = models.TextField(blank=True)
-    occurred_at = models.DateTimeField(default=timezone.now)
+    occurred_at = models.DateTimeField(
+        default=timezone.now, validators=[validate_moment]
+    )
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -183,7 +186,9 @@ class Purchase(models.Model):
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="purchases", db_index=False
     )
-    occurred_at = models.DateTimeField(default=timezone.now)
+    occurred_at = models.DateTimeField(
+        default=timezone.now, validators=[validate_moment]
+    )
     amount = models.DecimalField(
         max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
     )
@@ -277,7 +282,9 @@ class Feedback(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(10)]
     )
     comment = models.TextField(blank=True)
-    occurred_at = models.DateTimeField(default=timezone.now)
+    occurred_at = models.DateTimeField(
+        default=timezone.now, validators=[validate_moment]
+    )
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
