@@ -48,9 +48,8 @@ STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT
 
 def guarded_anymail_view(view_class):
     """Anymail's view, refused (403) while it would check nothing."""
+    from anymail.exceptions import AnymailConfigurationError
     from anymail.utils import get_anymail_setting
-
-    inner = view_class.as_view()
 
     @csrf_exempt
     @login_not_required
@@ -60,7 +59,14 @@ def guarded_anymail_view(view_class):
             return HttpResponseForbidden(
                 "This webhook is off: set ANYMAIL_WEBHOOK_SECRET (basic auth)."
             )
-        return inner(request, *args, **kwargs)
+        try:
+            # Anymail checks its signing key when the view is made, per request.
+            inner = view_class.as_view()
+            return inner(request, *args, **kwargs)
+        except AnymailConfigurationError:
+            return HttpResponseForbidden(
+                "This webhook is off: its provider's signing key is not set."
+            )
 
     view.view_class = view_class
     return view

@@ -41,6 +41,9 @@ pytestmark = pytest.mark.django_db
 
 LOGIN = "login"  # anonymous visitors are sent to the login page
 PUBLIC = "public"  # anyone: the page answers without a login
+# A provider's webhook: public, verified by the provider's signature, so an
+# unsigned request from anyone, logged in or not, is refused (4xx).
+WEBHOOK = "webhook"
 
 # name -> (arguments from the world, anonymous, Staff, Owner)
 PROJECT_PAGES = {
@@ -98,13 +101,24 @@ MATRIX = {
 }
 
 
+def webhook_rows() -> dict:
+    names = url_names(get_resolver().url_patterns)
+    return {
+        name: ((lambda w: []), WEBHOOK, WEBHOOK, WEBHOOK)
+        for name in names
+        if name.startswith(("anymail:", "webhooks:")) or "webhook" in name
+    }
+
+
 def url_names(patterns, namespace: str = "") -> set[str]:
     names = set()
     for pattern in patterns:
         if isinstance(pattern, URLResolver):
             if pattern.namespace == "admin":
                 continue  # Django's admin: its own staff flag and permissions
-            inner = pattern.namespace or namespace
+            inner = namespace
+            if pattern.namespace:  # nested: webhooks:anymail:…
+                inner = ":".join(filter(None, [namespace, pattern.namespace]))
             names |= url_names(pattern.url_patterns, inner)
         elif isinstance(pattern, URLPattern) and pattern.name:
             names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
@@ -161,6 +175,9 @@ def world(roles, staff_user, owner_user):
     )
 
 
+MATRIX.update(webhook_rows())
+
+
 def test_every_url_has_a_row():
     names = url_names(get_resolver().url_patterns)
     assert sorted(names - set(MATRIX)) == [], "URLs without a row in the matrix"
@@ -172,6 +189,8 @@ def check(response, expected, url: str) -> None:
     if expected == LOGIN:
         assert response.status_code == 302, url
         assert response["Location"].startswith("/accounts/login/"), url
+    elif expected == WEBHOOK:
+        assert 400 <= response.status_code < 500, (url, response.status_code)
     elif expected == PUBLIC:
         assert response.status_code in (200, 302), url
     else:
