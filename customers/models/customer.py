@@ -352,8 +352,6 @@ class Customer(models.Model):
             errors["birthday"] = TOO_EARLY_MESSAGE
         if self.created_at and self.created_at > timezone.now() + FUTURE_TOLERANCE:
             errors["created_at"] = CREATED_IN_FUTURE_MESSAGE
-        if self.created_at and self.created_at.year < EARLIEST_YEAR:
-            errors["created_at"] = TOO_EARLY_MESSAGE
         if errors:
             raise ValidationError(errors)
 

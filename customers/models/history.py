@@ -13,9 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .customer import (
-    EARLIEST_YEAR,
     FUTURE_TOLERANCE,
-    TOO_EARLY_MESSAGE,
     Customer,
     validate_moment,
     validate_single_line,
@@ -255,8 +253,6 @@ class Purchase(models.Model):
             raise ValidationError(
                 {"occurred_at": "A purchase cannot be dated in the future."}
             )
-        if self.occurred_at and self.occurred_at.year < EARLIEST_YEAR:
-            raise ValidationError({"occurred_at": TOO_EARLY_MESSAGE})
 
     @property
     def net_amount(self) -> Decimal:
