@@ -115,13 +115,29 @@ def customers_with_number(number: str) -> list[int]:
     return [pk for pk, phone in candidates if same_number(phone, e164)]
 
 
+def customers_texted_at(number: str) -> list[int]:
+    """The customers whose text messages went to this number."""
+    try:
+        e164 = to_e164(number)
+    except InvalidPhoneNumber:
+        return []
+    return list(
+        Message.objects.filter(channel="sms", to_address=e164)
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
+
+
 def _customer_ids(report: Report, message: Message | None) -> list[int]:
     if message is not None:
         return [message.customer_id]
     if report.event_type not in SUPPRESSING_EVENTS or not report.recipient:
         return []
     if report.channel == "sms":
-        return customers_with_number(report.recipient)
+        # Also whoever our texts to this number now belong to: a merge may have
+        # kept another phone number on the record they were moved to.
+        texted = customers_texted_at(report.recipient)
+        return sorted({*customers_with_number(report.recipient), *texted})
     return list(
         Customer.objects.filter(email__iexact=report.recipient).values_list(
             "pk", flat=True

@@ -33,6 +33,7 @@ class CrmConfig(AppConfig):
         # part of a customer's data download and is wiped on erasure.
         from customers.hooks import register_actor_context, register_personal_data
 
+        from .api.personal_data import erase_api_responses, export_api_responses
         from .audit import celery_origin  # noqa: F401  (connects task signals)
         from .audit.actor import acting_as
         from .audit.erasure import erase_audit_trail, export_audit_trail
@@ -40,5 +41,8 @@ class CrmConfig(AppConfig):
 
         register_nav_item("Security", "security:settings", owner_only=True, order=910)
         register_personal_data("audit", export_audit_trail, erase_audit_trail)
+        register_personal_data(
+            "api_responses", export_api_responses, erase_api_responses
+        )
         # Imports name their user in the trail (customers cannot import crm).
         register_actor_context(acting_as)

@@ -3,8 +3,11 @@
 Erasure wipes what identifies the person (names, email, phone, birthday,
 references, addresses in free text) and every free text written about them,
 while the anonymous row and its purchase amounts and dates stay, so the
-business's figures (revenue, retention, cohorts) do not change. Other apps add
-their rows through customers.hooks.register_personal_data.
+business's figures (revenue, retention, cohorts) do not change. Their rows in
+import reports and any upload waiting to be imported go too. Other apps add
+their rows through customers.hooks.register_personal_data (messages, loyalty,
+the audit trail, stored API responses). Afterwards the services refuse to
+store anything more on the record (customers.services.CustomerErased).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .hooks import personal_data
+from .import_jobs import forget_in_imports
 from .locking import lock_customer
 from .models import Customer, ErasureRecord
 
@@ -108,6 +112,10 @@ def erase_customer(*, customer: Customer, by) -> ErasureRecord:
         locked = lock_customer(customer)
         if ErasureRecord.objects.filter(customer=locked).exists():
             raise ValidationError("This customer's data has already been erased.")
+        full_name = f"{locked.first_name} {locked.last_name}".strip()
+        identifiers = {locked.email, locked.reference, locked.phone}
+        if locked.first_name and locked.last_name:
+            identifiers.add(full_name)
         wiped = {
             "interactions": locked.interactions.update(subject="", body=""),
             "purchases": locked.purchases.update(reference="", channel=""),
@@ -133,6 +141,7 @@ def erase_customer(*, customer: Customer, by) -> ErasureRecord:
         }.items():
             setattr(locked, name, value)
         locked.save()  # rebuilds search_text from the wiped fields
+        wiped.update(forget_in_imports(identifiers))
         for name, source in sorted(personal_data.items()):
             source.erase(locked)
             wiped[name] = True

@@ -205,6 +205,10 @@ def run_job(job_id: int) -> None:
 
 
 def finish(job: ImportJob, status: str, *, report=None, error: str = "") -> None:
+    if ImportJob.objects.filter(pk=job.pk, error=ERASED_FILE_ERROR).exists():
+        # An erasure stopped the job while it ran: its report would name them.
+        default_storage.delete(job.stored_as)
+        return
     job.status = status
     job.report = report or job.report
     job.error = error
@@ -269,3 +273,86 @@ def _delete_old_upload_files(cutoff: datetime) -> int:
             continue
         deleted += 1
     return deleted
+
+
+ERASED_FILE_ERROR = (
+    "This file held the data of a customer whose personal data was then erased, "
+    "so it was deleted. Upload the file again, without them."
+)
+ERASED_ROWS_NOTE = (
+    "Rows about a customer whose personal data was erased were removed from this "
+    "report."
+)
+_SCAN_BYTES = 1 << 20
+
+
+def _mentions(text: str, needles: set[str]) -> bool:
+    text = text.lower()
+    return any(needle in text for needle in needles)
+
+
+def _file_mentions(path: str, needles: set[str]) -> bool:
+    """Whether the stored upload holds any needle (UTF-8 or Windows-1252)."""
+    patterns = {
+        encoded
+        for needle in needles
+        for encoding in ("utf-8", "cp1252")
+        if (encoded := needle.encode(encoding, errors="ignore"))
+    }
+    overlap = max(len(pattern) for pattern in patterns) - 1
+    tail = b""
+    with default_storage.open(path, "rb") as stream:
+        while chunk := stream.read(_SCAN_BYTES):
+            window = (tail + chunk).lower()
+            if any(pattern in window for pattern in patterns):
+                return True
+            tail = window[-overlap:] if overlap else b""
+    return False
+
+
+def forget_in_imports(needles: set[str]) -> dict[str, int]:
+    """Remove an erased customer from import reports and from uploads waiting
+    to be imported; the caller's transaction holds the customer's lock.
+
+    `needles` are what identifies them in a file (email, reference, phone, full
+    name), matched in any letter case. A report keeps its counts and loses the
+    rows that name them; an upload that names them is deleted once the erasure
+    commits (a file cannot be rolled back) and its waiting job fails, saying why.
+    """
+    needles = {needle.strip().lower() for needle in needles if needle.strip()}
+    if not needles:
+        return {"import_reports": 0, "import_files": 0}
+    reports = 0
+    for job in ImportJob.objects.exclude(report={}).select_for_update():
+        if not _mentions(str(job.report), needles):
+            continue
+        report = dict(job.report)
+        for part in ("updates", "rejected"):
+            report[part] = [
+                row for row in report.get(part, []) if not _mentions(str(row), needles)
+            ]
+        report["notes"] = [*report.get("notes", []), ERASED_ROWS_NOTE]
+        job.report = report
+        job.save(update_fields=["report"])
+        reports += 1
+    try:
+        _, names = default_storage.listdir(UPLOAD_FOLDER)
+    except FileNotFoundError:
+        names = []
+    doomed = []
+    for name in names:
+        path = f"{UPLOAD_FOLDER}/{name}"
+        try:
+            if _file_mentions(path, needles):
+                doomed.append(path)
+        except FileNotFoundError:  # imported and removed meanwhile
+            continue
+    ImportJob.objects.filter(stored_as__in=doomed).exclude(
+        status__in=[ImportJob.Status.DONE, ImportJob.Status.FAILED]
+    ).update(
+        status=ImportJob.Status.FAILED,
+        error=ERASED_FILE_ERROR,
+        finished_at=timezone.now(),
+    )
+    transaction.on_commit(lambda: [default_storage.delete(p) for p in doomed])
+    return {"import_reports": reports, "import_files": len(doomed)}

@@ -24,9 +24,11 @@ from .models import (
     FUTURE_TOLERANCE,
     ConsentChange,
     Customer,
+    ErasureRecord,
     Feedback,
     FollowUp,
     Interaction,
+    MergedCustomer,
     Purchase,
     SavedSegment,
     Tag,
@@ -45,6 +47,28 @@ PROFILE_FIELDS = (
     "created_at",
 )
 CONSENT_FIELDS = {"email_opt_in": "email", "sms_opt_in": "sms"}
+
+
+class CustomerErased(ValidationError):
+    """The customer's personal data was erased: nothing more is stored on them."""
+
+
+ERASED_REFUSAL = (
+    "This customer's personal data was erased, so nothing more can be stored "
+    "about them. If they come back, add them as a new customer."
+)
+
+
+def _lock_unerased(customer: Customer | int) -> Customer:
+    """The customer, locked (customers.locking), refused if they were erased.
+
+    Every service that stores something about a customer takes its lock here:
+    an erasure commits under the same lock, so none can slip in after it.
+    """
+    locked = lock_customer(customer)
+    if ErasureRecord.objects.filter(customer_id=locked.pk).exists():
+        raise CustomerErased(ERASED_REFUSAL)
+    return locked
 
 
 class FollowUpAlreadyDone(Exception):
@@ -104,7 +128,7 @@ def update_customer(
     unknown = set(fields) - set(PROFILE_FIELDS) - set(CONSENT_FIELDS)
     if unknown:
         raise TypeError(f"Unknown customer fields: {sorted(unknown)}")
-    locked = lock_customer(customer)
+    locked = _lock_unerased(customer)
     for name, value in fields.items():
         if name in PROFILE_FIELDS:
             setattr(locked, name, value)
@@ -145,7 +169,7 @@ def log_interaction(
         raise ValidationError(
             {"occurred_at": "An interaction cannot be in the future."}
         )
-    locked = lock_customer(customer)
+    locked = _lock_unerased(customer)
     interaction = Interaction(
         customer=locked,
         kind=kind,
@@ -237,7 +261,7 @@ def record_purchase(
         Purchase._meta.get_field("reference").clean(reference, None)
     except ValidationError as error:
         raise ValidationError({"reference": error.messages}) from None
-    locked = lock_customer(customer)
+    locked = _lock_unerased(customer)
     if reference:
         existing = Purchase.objects.filter(reference=reference).first()
         if existing is not None:
@@ -350,7 +374,7 @@ def record_feedback(
 ) -> Feedback:
     """Store a satisfaction (CSAT 1–5) or recommendation (NPS 0–10) score."""
     feedback = Feedback(
-        customer=customer,
+        customer=_lock_unerased(customer),
         kind=kind,
         score=score,
         comment=comment,
@@ -391,22 +415,60 @@ def recalculate_figures(customer_ids: Iterable[int]) -> int:
     )
 
 
+def _has_a_say(customer: Customer, channel: str) -> bool:
+    """Whether this record's consent for the channel counts in a merge.
+
+    A record with an address for the channel, or with any recorded decision,
+    speaks for the person; one that never had an address and was never asked
+    (a walk-in known only by phone, for e-mail) has nothing to say either way.
+    """
+    address = customer.email if channel == "email" else customer.phone
+    return bool(address or getattr(customer, f"{channel}_opt_in_at"))
+
+
+def _merged_consent(kept: Customer, merged: Customer, channel: str) -> tuple:
+    """The stricter consent of the two records: (opted in?, why, from which).
+
+    Consent stays only if every record with a say opted in; an opt-out or a
+    missing consent on either side wins, so no opt-out is lost to a merge.
+    """
+    speaking = [c for c in (kept, merged) if _has_a_say(c, channel)]
+    refusing = [c for c in speaking if not getattr(c, f"{channel}_opt_in")]
+    if not refusing:
+        consenting = [c for c in speaking if getattr(c, f"{channel}_opt_in")]
+        return bool(consenting), "", consenting[0] if consenting else kept
+    refuser = refusing[0] if merged not in refusing else merged
+    who = "this customer" if refuser is kept else f"customer #{merged.pk}"
+    did = "opted out" if getattr(refuser, f"{channel}_opt_in_at") else "not opted in"
+    return False, f"merge with #{merged.pk}: {who} had {did}", refuser
+
+
 @transaction.atomic
 def merge_customers(*, keep: Customer, merge: Customer, by=None) -> Customer:
     """Move the whole history of `merge` onto `keep`, then delete `merge`.
 
-    Blank profile fields of `keep` are filled from `merge`; consent is the more
-    recent of the two records' decisions.
+    Blank profile fields of `keep` are filled from `merge`. Consent is the
+    stricter of the two for each channel, and a ConsentChange says why when an
+    opt-in does not survive. The merged id is remembered (MergedCustomer), so
+    links sent to it, such as unsubscribe links, reach the kept customer.
     """
     if keep.pk == merge.pk:
         raise ValidationError("A customer cannot be merged with itself.")
     locked = lock_customers([keep.pk, merge.pk])
     kept, merged = locked[keep.pk], locked[merge.pk]
+    if ErasureRecord.objects.filter(customer_id__in=[kept.pk, merged.pk]).exists():
+        raise CustomerErased(
+            "An erased customer cannot be merged: their history is anonymous now."
+        )
 
     for model in (Interaction, Purchase, Feedback, FollowUp, ConsentChange):
         model.objects.filter(customer=merged).update(customer=kept)
     kept.tags.add(*merged.tags.all())
     customers_merged.send(sender=Customer, kept=kept, merged=merged, by=by)
+    # Before the delete, whose cascade would drop them: earlier merges into
+    # `merged` now point at `kept`, so a chain is one lookup.
+    MergedCustomer.objects.filter(kept=merged).update(kept=kept)
+    MergedCustomer.objects.create(merged_id=merged.pk, kept=kept, by=by)
 
     filled = {
         name: getattr(merged, name)
@@ -421,13 +483,29 @@ def merge_customers(*, keep: Customer, merge: Customer, by=None) -> Customer:
         )
         if not getattr(kept, name) and getattr(merged, name)
     }
+    now = timezone.now()
     for channel in ("email", "sms"):
-        theirs = getattr(merged, f"{channel}_opt_in_at")
-        ours = getattr(kept, f"{channel}_opt_in_at")
-        if theirs and (ours is None or theirs > ours):
-            for suffix in ("opt_in", "opt_in_at", "opt_in_source"):
-                name = f"{channel}_{suffix}"
-                filled[name] = getattr(merged, name)
+        opted_in, why, source = _merged_consent(kept, merged, channel)
+        for suffix in ("opt_in", "opt_in_at", "opt_in_source"):
+            name = f"{channel}_{suffix}"
+            filled[name] = getattr(source, name)
+        if not why:
+            continue
+        if getattr(kept, f"{channel}_opt_in"):
+            # The kept record's opt-in ends here, for the reason given.
+            filled[f"{channel}_opt_in_at"] = now
+            filled[f"{channel}_opt_in_source"] = why[:100]
+        if getattr(kept, f"{channel}_opt_in") or getattr(merged, f"{channel}_opt_in"):
+            # An opt-in did not survive: the history says so, after the rows
+            # moved from the merged record (its own opt-in among them).
+            ConsentChange.objects.create(
+                customer=kept,
+                channel=channel,
+                opted_in=False,
+                source=why,
+                by=by,
+                at=now,
+            )
     if merged.created_at < kept.created_at:
         filled["created_at"] = merged.created_at
     merged_name = str(merged)

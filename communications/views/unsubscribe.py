@@ -13,7 +13,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from customers.models import Customer
+from customers.models import Customer, MergedCustomer
 
 from .. import services
 from ..unsubscribe import BadUnsubscribeToken, read_token
@@ -30,8 +30,11 @@ class UnsubscribeView(View):
             self.request_data = read_token(token)
         except BadUnsubscribeToken:
             return self.page("invalid", status=400)
+        # A link sent before a merge names the merged-away id: it reaches the
+        # customer kept, who holds that person's address and consent now.
+        customer_id = MergedCustomer.objects.current_id(self.request_data.customer_id)
         self.customer = (
-            Customer.objects.filter(pk=self.request_data.customer_id)
+            Customer.objects.filter(pk=customer_id)
             .only("pk", "first_name", "email_opt_in", "sms_opt_in")
             .first()
         )

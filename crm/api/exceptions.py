@@ -12,7 +12,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from customers.services import PurchaseReferenceConflict
+from customers.services import CustomerErased, PurchaseReferenceConflict
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def service_error_detail(error: DjangoValidationError) -> dict:
 
 def exception_handler(exc, context):
     """DRF's handler, plus the errors the services and the database raise."""
-    if isinstance(exc, PurchaseReferenceConflict):
+    if isinstance(exc, PurchaseReferenceConflict | CustomerErased):
         exc = Conflict(service_error_detail(exc))
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(service_error_detail(exc))

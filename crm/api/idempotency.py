@@ -88,8 +88,22 @@ def _replay(record: IdempotencyRecord) -> Response:
     )
 
 
-def run_idempotently(request: Request, handle: Callable[[], Response]) -> Response:
-    """Run `handle` (which creates something) at most once per Idempotency-Key."""
+ERASED_DETAIL = (
+    "The response to this request showed a customer whose personal data has "
+    "since been erased; it is not stored any more. Nothing was created again."
+)
+
+
+def run_idempotently(
+    request: Request,
+    handle: Callable[[], Response],
+    customer_of: Callable[[Response], int | None] = lambda response: None,
+) -> Response:
+    """Run `handle` (which creates something) at most once per Idempotency-Key.
+
+    `customer_of` names the customer a stored response shows, so that erasing
+    them replaces it (crm.api.personal_data).
+    """
     key = read_key(request)
     if key is None:
         return handle()
@@ -119,7 +133,8 @@ def run_idempotently(request: Request, handle: Callable[[], Response]) -> Respon
         if 200 <= response.status_code < 300:
             record.status_code = response.status_code
             record.response_body = _jsonable(response.data)
-            record.save(update_fields=["status_code", "response_body"])
+            record.customer_id = customer_of(response)
+            record.save(update_fields=["status_code", "response_body", "customer_id"])
         else:
             # Nothing was made: forget the key so a corrected retry may use it.
             transaction.set_rollback(True)
@@ -129,8 +144,14 @@ def run_idempotently(request: Request, handle: Callable[[], Response]) -> Respon
 class IdempotentCreateMixin:
     """POST (create) honours the Idempotency-Key header."""
 
+    def customer_of(self, response: Response) -> int | None:
+        """The customer whose data the response shows: the one in the URL."""
+        customer_pk = self.kwargs.get("customer_pk")
+        return int(customer_pk) if customer_pk is not None else None
+
     def create(self, request, *args, **kwargs):
         return run_idempotently(
             request,
             lambda: super(IdempotentCreateMixin, self).create(request, *args, **kwargs),
+            self.customer_of,
         )

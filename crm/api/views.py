@@ -90,6 +90,9 @@ class CustomerViewSet(
                 customers = customers.search(search)
         return customers
 
+    def customer_of(self, response: Response) -> int | None:
+        return response.data.get("id")
+
     def perform_create(self, serializer) -> None:
         fields = dict(serializer.validated_data)
         serializer.instance = services.create_customer(

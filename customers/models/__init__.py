@@ -25,6 +25,7 @@ from .history import (
     TimelineQuerySet,
 )
 from .import_job import ImportJob
+from .merges import MergedCustomer
 from .rights import ErasureRecord
 from .segment import SavedSegment
 
@@ -40,6 +41,7 @@ __all__ = [
     "FollowUpQuerySet",
     "ImportJob",
     "ListedCustomer",
+    "MergedCustomer",
     "Interaction",
     "Purchase",
     "SavedSegment",

@@ -733,7 +733,7 @@ def test_merge_customers_with_itself_is_refused():
     assert Customer.objects.filter(pk=customer.pk).exists()
 
 
-def test_merge_customers_keeps_the_more_recent_consent_decision():
+def test_merge_customers_keeps_the_kept_records_opt_out_and_its_source():
     keep = CustomerFactory()
     merge = CustomerFactory()
     services.update_customer(customer=merge, email_opt_in=True, consent_source="web")
