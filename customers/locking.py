@@ -24,13 +24,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .models import Customer
+from django.db.models import Exists, OuterRef
+
+from .models import Customer, ErasureRecord
 
 
 def lock_customer(customer: Customer | int) -> Customer:
-    """The customer, locked (step 1) until the transaction ends."""
+    """The customer, locked (step 1) until the transaction ends.
+
+    It comes with ``is_erased`` (in the same query), which the services that
+    store something about a customer refuse.
+    """
     customer_id = getattr(customer, "pk", customer)
-    return Customer.objects.select_for_update(no_key=True).get(pk=customer_id)
+    erasure = ErasureRecord.objects.filter(customer=OuterRef("pk"))
+    return (
+        Customer.objects.select_for_update(no_key=True)
+        .annotate(is_erased=Exists(erasure))
+        .get(pk=customer_id)
+    )
 
 
 def lock_customers(customer_ids: Iterable[int]) -> dict[int, Customer]:

@@ -66,7 +66,7 @@ def _lock_unerased(customer: Customer | int) -> Customer:
     an erasure commits under the same lock, so none can slip in after it.
     """
     locked = lock_customer(customer)
-    if ErasureRecord.objects.filter(customer_id=locked.pk).exists():
+    if locked.is_erased:
         raise CustomerErased(ERASED_REFUSAL)
     return locked
 

@@ -8,7 +8,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.generic import TemplateView
 
-from ..models import Customer, ListedCustomer, attach_tag_names
+from .. import services
+from ..models import Customer, ErasureRecord, ListedCustomer, attach_tag_names
 
 CUSTOMERS_PER_PAGE = 50
 TIMELINE_PER_PAGE = 25
@@ -62,10 +63,24 @@ class ServiceFormMixin:
 
 
 class CustomerScopedMixin(ServiceFormMixin):
-    """Loads the customer named in the URL as self.customer."""
+    """Loads the customer named in the URL as self.customer.
+
+    A page that stores something about the customer sends an erased one back
+    to their page with the reason, before the form is filled in; the service
+    refuses too (customers.services.CustomerErased), whatever the page.
+    """
+
+    stores_about_customer = True
 
     def dispatch(self, request, *args, **kwargs):
         self.customer = get_object_or_404(Customer, pk=kwargs["pk"])
+        if (
+            self.stores_about_customer
+            and request.user.is_authenticated
+            and ErasureRecord.objects.filter(customer=self.customer).exists()
+        ):
+            messages.error(request, services.ERASED_REFUSAL)
+            return redirect(self.customer)
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):

@@ -50,6 +50,7 @@ class PurchaseCreateView(StaffRequiredMixin, CustomerScopedMixin, FormView):
 
 
 class PurchaseRefundView(StaffRequiredMixin, CustomerScopedMixin, FormView):
+    stores_about_customer = False  # a refund changes amounts, not personal data
     form_class = RefundForm
     template_name = "customers/action_form.html"
 

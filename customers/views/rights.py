@@ -16,6 +16,8 @@ from .base import CustomerScopedMixin
 
 
 class CustomerDataView(OwnerRequiredMixin, CustomerScopedMixin, View):
+    stores_about_customer = False
+
     def get(self, request, *args, **kwargs):
         data = customer_data(self.customer)
         response = HttpResponse(
@@ -30,6 +32,7 @@ class CustomerDataView(OwnerRequiredMixin, CustomerScopedMixin, View):
 
 class CustomerEraseView(OwnerRequiredMixin, CustomerScopedMixin, FormView):
     form_class = EraseForm
+    stores_about_customer = False  # it says itself that it was done already
     template_name = "customers/action_form.html"
 
     def get_context_data(self, **kwargs):
