@@ -11,11 +11,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from .models import Message
+from .sender import send_chunk
+
+
+# Defined beside the code that queues it (communications.tasks lists it too);
+# the name stays the one queued messages already carry.
+@shared_task(name="communications.tasks.send_message_chunk")
+def send_message_chunk(message_ids: list[int]) -> dict[str, int]:
+    """Send each message of the chunk (each claimed, so a repeat is harmless)."""
+    return send_chunk(message_ids)
 
 
 def chunks(ids: list[int], size: int) -> list[list[int]]:
@@ -30,8 +40,6 @@ def dispatch_due(
     chunk_size: int | None = None,
 ) -> int:
     """Queue a send task for each chunk of due messages; returns how many."""
-    from .tasks import send_message_chunk
-
     now = now or timezone.now()
     limit = limit or settings.COMMUNICATIONS_DISPATCH_LIMIT
     chunk_size = chunk_size or settings.COMMUNICATIONS_CHUNK_SIZE

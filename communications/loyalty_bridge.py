@@ -27,6 +27,7 @@ from django.utils import timezone
 from loyalty.models import Membership, TierChange
 from loyalty.queries import customers_with_points_expiring
 
+from .due_sets import DueSet
 from .models import Trigger
 from .models.rules import MembershipAudience
 
@@ -76,14 +77,8 @@ def loyalty_audience(rule, customer_pk: str) -> Q:
     return condition
 
 
-def _midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
-
-
 def points_expiring(rule, now: datetime, *, audience, key):
     """Members whose points expire within N days; once per expiry day."""
-    from .triggers import DueSet
-
     today = timezone.localdate(now)
     queryset = customers_with_points_expiring(rule.days, today).filter(audience(rule))
     expires = Cast(F("points_expire_on"), output_field=CharField())
@@ -102,8 +97,6 @@ def points_expiring(rule, now: datetime, *, audience, key):
 
 def member_welcome(rule, now: datetime, *, audience, key):
     """Joined the loyalty program N days ago (once per member)."""
-    from .triggers import DueSet
-
     after = timedelta(days=rule.days)
     queryset = Membership.objects.filter(
         audience(rule, "customer__"),
@@ -127,8 +120,6 @@ def member_welcome(rule, now: datetime, *, audience, key):
 
 def tier_reached(rule, now: datetime, *, audience, key):
     """Moved up into the rule's tier (any higher tier if none) N days ago."""
-    from .triggers import DueSet
-
     after = timedelta(days=rule.days)
     changes = TierChange.objects.filter(
         audience(rule, "membership__customer__"),

@@ -18,8 +18,10 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
 
+from customers.filters import segment_customers
 from customers.models import Customer
 
+from .due_sets import DueSet, text
 from .models import (
     CAMPAIGN_FRESHNESS,
     CAMPAIGN_TRIGGER,
@@ -30,7 +32,7 @@ from .models import (
     Status,
 )
 from .pacing import next_open
-from .triggers import DueSet, due_set, text
+from .triggers import due_set
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +109,7 @@ def campaign_audience(campaign: Campaign):
     if campaign.everyone:
         customers = Customer.objects.all()
     elif campaign.segment_id is not None:
-        customers = campaign.segment.customers()
+        customers = segment_customers(campaign.segment)
     else:
         return Customer.objects.none()
     return customers.opted_in(campaign.template.channel)

@@ -6,10 +6,11 @@ after the visibility timeout. Delays are ``Message.scheduled_for``.
 
 from celery import shared_task
 
-from .dispatcher import dispatch_due
+from .dispatcher import dispatch_due, send_message_chunk
 from .planner import plan_outreach
-from .sender import send_chunk
 from .sweeper import sweep
+
+__all__ = ["send_message_chunk"]  # defined beside its queue, in dispatcher
 
 
 @shared_task
@@ -22,12 +23,6 @@ def plan_outreach_task() -> int:
 def dispatch_due_messages() -> int:
     """Beat, every minute: hand due messages to workers in chunks."""
     return dispatch_due()
-
-
-@shared_task
-def send_message_chunk(message_ids: list[int]) -> dict[str, int]:
-    """Send each message of the chunk (each claimed, so a repeat is harmless)."""
-    return send_chunk(message_ids)
 
 
 @shared_task

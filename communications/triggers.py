@@ -9,11 +9,8 @@ into one INSERT … SELECT.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
 
-from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -22,60 +19,17 @@ from django.db.models import (
     F,
     OuterRef,
     Q,
-    QuerySet,
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Concat, TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from customers.models import Customer, Purchase
 
+from .due_sets import DueSet, key_expression, local_midnight, text
 from .loyalty_bridge import loyalty_audience, loyalty_due_set
-from .models import FollowUpRule, Message, Trigger
-
-
-@dataclass
-class DueSet:
-    queryset: QuerySet
-    columns: dict[str, Any]  # Message field -> SQL expression, per row
-    constants: dict[str, Any] = field(default_factory=dict)  # same for every row
-
-    def annotated(self) -> QuerySet:
-        """One row per message, its columns under m_<field> names."""
-        return self.queryset.order_by().values(
-            **{f"m_{name}": expression for name, expression in self.columns.items()}
-        )
-
-    def count_new_customers(self) -> int:
-        """How many customers the rule would reach now (no message written yet).
-
-        On the due set as a derived table, as the planner inserts from it: its
-        key may be built from an aggregate (points expiring), which a WHERE on
-        the due set's own query could not test.
-        """
-        inner_sql, params = self.annotated().query.sql_with_params()
-        quote = connection.ops.quote_name
-        sql = (
-            f"SELECT COUNT(DISTINCT due.{quote('m_customer_id')}) FROM ({inner_sql})"
-            f" due WHERE NOT EXISTS (SELECT 1 FROM {quote(Message._meta.db_table)} m"
-            f" WHERE m.{quote('key')} = due.{quote('m_key')})"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchone()[0]
-
-
-def text(expression) -> Cast:
-    return Cast(expression, output_field=CharField())
-
-
-def key_expression(rule: FollowUpRule, customer: str, *parts) -> Concat:
-    """``<trigger>:<rule>:<customer>[:<part>…]``: the occurrence's unique key."""
-    pieces = [Value(f"{rule.spec.key}:{rule.pk}:"), text(F(customer))]
-    for part in parts:
-        pieces += [Value(":"), part]
-    return Concat(*pieces, output_field=CharField())
+from .models import FollowUpRule, Trigger
 
 
 def audience(rule: FollowUpRule, prefix: str = "") -> Q:
@@ -92,10 +46,6 @@ def audience(rule: FollowUpRule, prefix: str = "") -> Q:
         )
         condition &= Q(Exists(links))
     return condition & loyalty_audience(rule, customer_pk)
-
-
-def local_midnight(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def check_in(rule: FollowUpRule, now: datetime) -> DueSet:

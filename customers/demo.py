@@ -19,7 +19,6 @@ from __future__ import annotations
 import random
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -45,45 +44,13 @@ from .demo_data import (
     TAGS,
     WEEKDAY_WEIGHT,
 )
-from .demo_writer import write_batch
+from .demo_writer import Batch, SeedSummary, write_batch
 from .models import Customer, Feedback, Interaction, Purchase, Tag
 from .roles import STAFF
 
 HISTORY_DAYS = 730
 BATCH_SIZE = 5000
 REFERENCE_PREFIX = "DEMO-"
-
-
-@dataclass
-class SeedSummary:
-    customers: int = 0
-    purchases: int = 0
-    refunds: int = 0
-    interactions: int = 0
-    feedback: int = 0
-    follow_ups: int = 0
-    tag_links: int = 0
-    consent_changes: int = 0
-    staff: list[str] = field(default_factory=list)
-
-
-@dataclass
-class _Batch:
-    """One batch's rows. Each history row is a tuple starting with its customer's
-    index in `customers` (the id is known only once written), then the values
-    of the columns named in customers.demo_writer; plain tuples rather than
-    model instances, since building a million instances took half the time."""
-
-    customers: list[Customer] = field(default_factory=list)
-    purchases: list[tuple] = field(default_factory=list)
-    interactions: list[tuple] = field(default_factory=list)
-    feedback: list[tuple] = field(default_factory=list)
-    consents: list[tuple] = field(default_factory=list)
-    # (customer index, tag id)
-    tag_links: list[tuple[int, int]] = field(default_factory=list)
-    # (customer index, origin's index in `interactions`, due on, assignee id,
-    # note, created at)
-    follow_ups: list[tuple] = field(default_factory=list)
 
 
 def _ascii(text: str) -> str:
@@ -174,13 +141,13 @@ class DemoGenerator:
         hours = start_hour + self.rng.random() * (end_hour - start_hour)
         return self.midnight[days_ago] + timedelta(seconds=int(hours * 3600))
 
-    def batch(self, first_number: int, count: int) -> _Batch:
-        batch = _Batch()
+    def batch(self, first_number: int, count: int) -> Batch:
+        batch = Batch()
         for number in range(first_number, first_number + count):
             self.customer(number, batch)
         return batch
 
-    def customer(self, number: int, batch: _Batch) -> None:
+    def customer(self, number: int, batch: Batch) -> None:
         rng, r = self.rng, self.rng.random
         segment = rng.choices(self.segments, self.segment_weights)[0]
         earliest = {"loyal": 120, "lapsed": 300, "wholesale": 200}.get(segment)
@@ -412,7 +379,7 @@ def seed_demo_data(
         tags=ensure_tags(),
     )
 
-    def make(start: int) -> _Batch:
+    def make(start: int) -> Batch:
         return generator.batch(start, min(batch_size, customers - start))
 
     # One thread makes the next batch while this one waits on the database with

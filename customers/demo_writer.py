@@ -18,7 +18,7 @@ with ``bulk_create``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
 from django.db import connection
 from django.db.models import Model
@@ -26,8 +26,38 @@ from django.utils import timezone
 
 from .models import ConsentChange, Customer, Feedback, FollowUp, Interaction, Purchase
 
-if TYPE_CHECKING:
-    from .demo import SeedSummary, _Batch
+
+@dataclass
+class SeedSummary:
+    customers: int = 0
+    purchases: int = 0
+    refunds: int = 0
+    interactions: int = 0
+    feedback: int = 0
+    follow_ups: int = 0
+    tag_links: int = 0
+    consent_changes: int = 0
+    staff: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Batch:
+    """One batch's rows. Each history row is a tuple starting with its customer's
+    index in `customers` (the id is known only once written), then the values
+    of the columns named in customers.demo_writer; plain tuples rather than
+    model instances, since building a million instances took half the time."""
+
+    customers: list[Customer] = field(default_factory=list)
+    purchases: list[tuple] = field(default_factory=list)
+    interactions: list[tuple] = field(default_factory=list)
+    feedback: list[tuple] = field(default_factory=list)
+    consents: list[tuple] = field(default_factory=list)
+    # (customer index, tag id)
+    tag_links: list[tuple[int, int]] = field(default_factory=list)
+    # (customer index, origin's index in `interactions`, due on, assignee id,
+    # note, created at)
+    follow_ups: list[tuple] = field(default_factory=list)
+
 
 # The columns after the customer index in each kind of history tuple.
 PURCHASE_COLUMNS = (
@@ -59,7 +89,7 @@ def use_copy() -> bool:
     return connection.vendor == "postgresql"
 
 
-def write_batch(batch: _Batch, summary: SeedSummary, batch_size: int) -> None:
+def write_batch(batch: Batch, summary: SeedSummary, batch_size: int) -> None:
     """Store one batch and add its counts to `summary`."""
     if use_copy():
         _copy_batch(batch)
@@ -76,7 +106,7 @@ def write_batch(batch: _Batch, summary: SeedSummary, batch_size: int) -> None:
     summary.follow_ups += len(batch.follow_ups)
 
 
-def _follow_ups(batch: _Batch, customer_ids, interaction_ids) -> list[FollowUp]:
+def _follow_ups(batch: Batch, customer_ids, interaction_ids) -> list[FollowUp]:
     return [
         FollowUp(
             customer_id=customer_ids[index],
@@ -93,7 +123,7 @@ def _follow_ups(batch: _Batch, customer_ids, interaction_ids) -> list[FollowUp]:
 # PostgreSQL
 
 
-def _copy_batch(batch: _Batch) -> None:
+def _copy_batch(batch: Batch) -> None:
     now = timezone.now()
     customer_ids = _next_ids(Customer, len(batch.customers))
     fields = [f for f in Customer._meta.concrete_fields if not f.primary_key]
@@ -187,7 +217,7 @@ def _copy(model: type[Model], attnames: Sequence[str], rows: Iterable[tuple]) ->
 # Other databases
 
 
-def _bulk_create_batch(batch: _Batch, batch_size: int) -> None:
+def _bulk_create_batch(batch: Batch, batch_size: int) -> None:
     Customer.objects.bulk_create(batch.customers, batch_size=batch_size)
     customer_ids = [customer.pk for customer in batch.customers]
     made = {}

@@ -108,6 +108,11 @@ def filter_customers(
     return apply_filters(queryset, form.cleaned_data)
 
 
+def segment_customers(segment) -> CustomerQuerySet:
+    """The customers matching a saved segment's filters today."""
+    return filter_customers(Customer.objects.all(), segment.params)
+
+
 def apply_filters(queryset: CustomerQuerySet, cleaned: Mapping[str, Any]):
     if cleaned.get("q"):
         queryset = queryset.search(cleaned["q"])

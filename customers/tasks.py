@@ -1,11 +1,5 @@
-"""Celery tasks of the customers app."""
+"""Celery tasks of the customers app (each defined beside the code queuing it)."""
 
-from celery import shared_task
+from .import_jobs import run_import_job
 
-from . import import_jobs
-
-
-@shared_task(acks_late=True)
-def run_import_job(job_id: int) -> None:
-    """Preview or import an uploaded CSV file (see customers.import_jobs)."""
-    import_jobs.run_job(job_id)
+__all__ = ["run_import_job"]

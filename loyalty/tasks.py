@@ -6,18 +6,15 @@ Thin: each task calls its service, which batches its own transactions.
 from celery import shared_task
 
 from . import services
+from .services.catalogue import recalculate_tiers_task
+
+__all__ = ["recalculate_tiers_task"]  # defined beside its queue
 
 
 @shared_task
 def expire_points_task() -> int:
     """Expire the lots whose day has come; returns the points expired."""
     return services.expire_points()
-
-
-@shared_task
-def recalculate_tiers_task() -> int:
-    """Move members whose 12-month window no longer fits their tier."""
-    return len(services.recalculate_tiers())
 
 
 @shared_task

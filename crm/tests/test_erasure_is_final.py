@@ -190,7 +190,10 @@ def test_an_import_row_for_the_erased_person_cannot_reach_their_record(
 ):
     customer = erased(person, owner_user)
     before = snapshot(customer)
-    text = "email;first_name;last_name;reference\nzoe.martin@example.com;Zoë;Martin;ZM-77\n"
+    text = (
+        "email;first_name;last_name;reference\n"
+        "zoe.martin@example.com;Zoë;Martin;ZM-77\n"
+    )
     url = reverse("customers:import")
     preview = owner_client.post(
         url,

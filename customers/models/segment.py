@@ -8,8 +8,6 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
-from .customer import Customer, CustomerQuerySet
-
 
 class SavedSegment(models.Model):
     """A named set of list filters, re-evaluated each time it is used."""
@@ -41,9 +39,3 @@ class SavedSegment(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("customers:segment-detail", args=[self.pk])
-
-    def customers(self) -> CustomerQuerySet:
-        """The customers matching the segment's filters today."""
-        from customers.filters import filter_customers
-
-        return filter_customers(Customer.objects.all(), self.params)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from celery import shared_task
 from django.db import transaction
 
 from ..models import Membership, Program, Reward, Tier
 from .ledger import lock_memberships_by_id
-from .tiers import apply_tiers
+from .tiers import apply_tiers, recalculate_tiers
 
 PROGRAM_FIELDS = {
     "name",
@@ -32,9 +33,15 @@ def _check_fields(fields: dict, allowed: set[str]) -> None:
         raise TypeError(f"Unknown fields: {sorted(unknown)}")
 
 
-def _recalculate_tiers_after_commit() -> None:
-    from ..tasks import recalculate_tiers_task
+# Defined beside the code that queues it (loyalty.tasks lists it too); beat
+# sends it by this name every night.
+@shared_task(name="loyalty.tasks.recalculate_tiers_task")
+def recalculate_tiers_task() -> int:
+    """Move members whose 12-month window no longer fits their tier."""
+    return len(recalculate_tiers())
 
+
+def _recalculate_tiers_after_commit() -> None:
     recalculate_tiers_task.delay_on_commit()
 
 
