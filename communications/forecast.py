@@ -14,12 +14,14 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import Coalesce, ExtractDay, ExtractMonth, TruncDate
 from django.utils import timezone
 
+from customers.birthdays import birthday_on, celebrated_on
 from customers.models import Customer, Purchase
 
+from .due_sets import local_midnight
 from .loyalty_bridge import loyalty_forecast
 from .models import Campaign, FollowUpRule, Message, Status, Trigger
 from .planner import campaign_audience
-from .triggers import audience, birthday_on, local_midnight
+from .triggers import audience
 
 DAYS = 14
 
@@ -130,9 +132,8 @@ def birthday_counts(customers, days: list[date], n: int) -> list[int]:
     for position, day in enumerate(days):
         birthday = day + timedelta(days=n)
         condition |= birthday_on(birthday)
-        position_of[(birthday.month, birthday.day)] = position
-        if (birthday.month, birthday.day) == (2, 28) and (2, 29) not in position_of:
-            position_of[(2, 29)] = position  # celebrated on the 28th if no 29th
+        for month_and_day in celebrated_on(birthday):
+            position_of[month_and_day] = position
     rows = (
         customers.filter(condition)
         .annotate(month=ExtractMonth("birthday"), day=ExtractDay("birthday"))

@@ -9,7 +9,7 @@ into one INSERT … SELECT.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.db.models import (
     Case,
@@ -25,6 +25,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from customers.birthdays import birthday_on
 from customers.models import Customer, Purchase
 
 from .due_sets import DueSet, key_expression, local_midnight, text
@@ -125,14 +126,6 @@ def welcome(rule: FollowUpRule, now: datetime) -> DueSet:
             "stale_after": due_at + rule.freshness,
         },
     )
-
-
-def birthday_on(day: date) -> Q:
-    condition = Q(birthday__month=day.month, birthday__day=day.day)
-    is_leap = day.year % 4 == 0 and (day.year % 100 != 0 or day.year % 400 == 0)
-    if (day.month, day.day) == (2, 28) and not is_leap:
-        condition |= Q(birthday__month=2, birthday__day=29)
-    return condition
 
 
 def birthday(rule: FollowUpRule, now: datetime) -> DueSet:

@@ -13,16 +13,13 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import OuterRef, Subquery, Sum
-from django.utils import timezone
 
 from customers.models import Customer, Purchase
 
 from . import services
 from .models import Membership, PointsEntry, Program, Reward, Tier
-from .services.ledger import sql_available
-from .signals import member_enrolled
 
 MEMBER_SHARE = 0.6
 REDEEMING_SHARE = 0.08
@@ -31,27 +28,6 @@ ENROL_BATCH = 5000
 
 # enroll_customers' rows for customers who are not members yet (the demo's are
 # not), set-wise; the lots' keys are services.welcome_key's.
-ENROL_SQL = f"""
-WITH joined AS (
-    INSERT INTO {Membership._meta.db_table} (customer_id, balance, tier_id,
-        tier_since, enrolled_at, enrolled_by_id)
-    SELECT c.id, %(bonus)s, NULL, NULL, c.first_purchase_at, NULL
-    FROM {Customer._meta.db_table} c
-    WHERE c.id = ANY(%(ids)s)
-    ORDER BY c.id
-    RETURNING id, customer_id
-)
-INSERT INTO {PointsEntry._meta.db_table} (membership_id, customer_id, kind,
-    points, remaining, available_on, expires_on, occurred_at, purchase_id,
-    amount, shortfall, lot_id, redemption_id, key, reason, by_id, created_at)
-SELECT id, customer_id, 'bonus', %(bonus)s, %(bonus)s, %(today)s,
-    %(expires_on)s, %(now)s, NULL, NULL, 0, NULL, NULL, 'welcome:' || id,
-    'Welcome bonus', NULL, %(now)s
-FROM joined
-WHERE %(bonus)s > 0
-ORDER BY id
-"""
-
 TIERS = [
     ("Silver", Decimal("500"), Decimal("1.25"), "Birthday coffee on the house."),
     ("Gold", Decimal("1500"), Decimal("1.5"), "Free delivery and early sales."),
@@ -148,41 +124,16 @@ def seed_loyalty_demo(seed: int = 1) -> LoyaltySeedSummary:
 
 def _enrol(members: list[int], program: Program) -> None:
     """Make the customers members, with the welcome bonus, joined at their first
-    purchase."""
-    if not sql_available():
-        for start in range(0, len(members), ENROL_BATCH):
-            services.enroll_customers(
-                members[start : start + ENROL_BATCH], program=program
-            )
-        Membership.objects.update(
-            enrolled_at=Subquery(
-                Customer.objects.filter(pk=OuterRef("customer_id")).values(
-                    "first_purchase_at"
-                )[:1]
-            )
+    purchase (enroll_customers, the one enrolment rule, then their dates)."""
+    for start in range(0, len(members), ENROL_BATCH):
+        services.enroll_customers(members[start : start + ENROL_BATCH], program=program)
+    Membership.objects.update(
+        enrolled_at=Subquery(
+            Customer.objects.filter(pk=OuterRef("customer_id")).values(
+                "first_purchase_at"
+            )[:1]
         )
-        return
-    # On PostgreSQL one statement does what enroll_customers does for new
-    # members (membership, welcome lot, balance), for all of them at once and
-    # dated right away: enroll_customers in batches, then an UPDATE of every
-    # membership's date, took about 20 s of the 100,000-customer seed.
-    # Memberships and their lots get ids in customer order, as before.
-    today, now = timezone.localdate(), timezone.now()
-    bonus = program.welcome_bonus
-    with connection.cursor() as cursor:
-        cursor.execute(
-            ENROL_SQL,
-            {
-                "ids": members,
-                "bonus": bonus,
-                "today": today,
-                "expires_on": program.expiry_for(today),
-                "now": now,
-            },
-        )
-    if member_enrolled.has_listeners(Membership):
-        for membership in Membership.objects.filter(customer_id__in=members):
-            member_enrolled.send(sender=Membership, membership=membership)
+    )
 
 
 def _redeem_some(rng: random.Random) -> int:

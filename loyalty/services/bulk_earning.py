@@ -1,16 +1,11 @@
 """Earning for thousands of purchases at once (the set-wise purchases import).
 
 Per batch, whatever its size: lock the customers (enrolling the missing ones if
-the program says so) and their memberships, then on PostgreSQL one statement
-inserts every earn entry (INSERT ... SELECT, skipping purchases that earned
-already by the one-earn-per-purchase unique index) and adds them to the
-balances; then the tiers move set-wise. Elsewhere the entries are built in
-Python and inserted with bulk_create, then one UPDATE moves the balances.
-
-The SQL computes what ``Program.points_for``, ``expiry_for`` and
-``available_from`` do: numeric arithmetic rounded down, dates in the business
-time zone, and month arithmetic that keeps the day or falls back to the month's
-last day, as ``add_months``. A test compares it with the one-by-one path.
+the program says so) and their memberships, build every earn entry with
+``earn_entry`` (the one rule for a purchase's points and dates, which the
+one-by-one path uses too), skipping purchases that earned already (read under
+the locks), insert them with one bulk_create per 2,000 and move the balances
+with one UPDATE; then the tiers move set-wise.
 """
 
 from __future__ import annotations
@@ -18,54 +13,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 
 from customers.models import Purchase
 
-from ..models import Membership, PointsEntry, Program, Tier
+from ..models import PointsEntry, Program, Tier
 from .earning import earn_entry
 from .enrolment import enroll_customers
-from .ledger import credit_many, lock_memberships, sql_available
+from .ledger import credit_many, lock_memberships
 from .tiers import apply_tiers
 
 EARN_BATCH = 10_000
-
-EARN_SQL = f"""
-WITH earned AS (
-    INSERT INTO {PointsEntry._meta.db_table} (membership_id, customer_id, kind,
-        points, remaining, available_on, expires_on, occurred_at, purchase_id,
-        amount, shortfall, key, reason, by_id, created_at)
-    SELECT m.id, p.customer_id, 'earn', e.points, e.points,
-        e.earned_on + %(pending_days)s,
-        CASE WHEN %(expiry_months)s > 0
-             THEN (e.earned_on + make_interval(months => %(expiry_months)s))::date
-        END,
-        p.occurred_at, p.id, e.basis, 0, '', '', %(by)s, statement_timestamp()
-    FROM {Purchase._meta.db_table} p
-    JOIN {Membership._meta.db_table} m ON m.customer_id = p.customer_id
-    LEFT JOIN {Tier._meta.db_table} t ON t.id = m.tier_id
-    CROSS JOIN LATERAL (
-        SELECT p.amount - p.refunded_amount AS basis,
-            floor((p.amount - p.refunded_amount) * %(earn_rate)s
-                  * coalesce(t.multiplier, 1))::integer AS points,
-            (p.occurred_at AT TIME ZONE %(time_zone)s)::date AS earned_on
-    ) e
-    WHERE p.id = ANY(%(purchase_ids)s) AND e.points > 0
-    ORDER BY p.id
-    ON CONFLICT (purchase_id) WHERE kind = 'earn' DO NOTHING
-    RETURNING membership_id, points
-), balances AS (
-    UPDATE {Membership._meta.db_table} m SET balance = m.balance + s.points
-    FROM (
-        SELECT membership_id, sum(points) AS points FROM earned
-        GROUP BY membership_id
-    ) s
-    WHERE m.id = s.membership_id
-)
-SELECT count(*) FROM earned
-"""
 
 
 def earn_for_purchases(purchase_ids: Iterable[int], *, by=None) -> int:
@@ -96,31 +55,12 @@ def _earn_batch(ids: list[int], program: Program, by) -> int:
         return 0
     # Everything below runs under the locks: an earn for one of these purchases
     # made meanwhile by earn_for_purchase is seen, so nothing earns twice.
-    if sql_available():
-        earned = _insert_earnings_sql(ids, program, by)
-    else:
-        earned = _insert_earnings_python(ids, members, program, by)
+    earned = _insert_earnings(ids, members, program, by)
     apply_tiers(dict(members.values()), program=program)
     return earned
 
 
-def _insert_earnings_sql(ids: list[int], program: Program, by) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            EARN_SQL,
-            {
-                "purchase_ids": ids,
-                "earn_rate": program.earn_rate,
-                "pending_days": program.pending_days,
-                "expiry_months": program.expiry_months,
-                "time_zone": settings.TIME_ZONE,
-                "by": getattr(by, "pk", None),
-            },
-        )
-        return cursor.fetchone()[0]
-
-
-def _insert_earnings_python(
+def _insert_earnings(
     ids: list[int], members: dict[int, tuple[int, int | None]], program: Program, by
 ) -> int:
     multipliers = dict(Tier.objects.values_list("pk", "multiplier"))

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterable
 from datetime import date, datetime, time
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from customers.birthdays import birthday_on
 from customers.locking import lock_customer, lock_customer_ids
 from customers.models import Customer
 
@@ -109,16 +109,6 @@ def enroll_customers(
     return new
 
 
-def _birthdays_on(today: date) -> Q:
-    condition = Q(
-        customer__birthday__month=today.month, customer__birthday__day=today.day
-    )
-    # Those born on 29 February celebrate on the 28th in other years.
-    if (today.month, today.day) == (2, 28) and not calendar.isleap(today.year):
-        condition |= Q(customer__birthday__month=2, customer__birthday__day=29)
-    return condition
-
-
 def grant_birthday_bonuses(today: date | None = None) -> int:
     """Give today's birthday members their bonus, once a year; returns how many."""
     program = Program.current()
@@ -131,7 +121,9 @@ def grant_birthday_bonuses(today: date | None = None) -> int:
         key__startswith="birthday:",
         key__endswith=f":{today.year}",
     )
-    due = Membership.objects.filter(_birthdays_on(today)).filter(~Exists(already))
+    due = Membership.objects.filter(birthday_on(today, "customer__birthday")).filter(
+        ~Exists(already)
+    )
     candidates = list(due.order_by("pk").values_list("pk", flat=True))
     occurred_at = timezone.make_aware(datetime.combine(today, time.min))
     granted = 0

@@ -2,9 +2,9 @@
 
 Each expired lot gets its own expire entry (linked to the lot, once: a unique
 constraint) dated at the start of its expiry day, and has nothing left after.
-On PostgreSQL a batch of members is expired with one statement (mark the lots,
-write the entries in oldest-first order, move the balances); elsewhere with a
-few, the entries built in Python.
+A batch of members is expired with a few statements on either database: read
+their due lots, empty them with one UPDATE, write the entries (built here, in
+oldest-first order) with bulk_create, and move the balances with one UPDATE.
 """
 
 from __future__ import annotations
@@ -12,44 +12,13 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime, time
 
-from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from ..models import Membership, PointsEntry
-from .ledger import add_to_balances, lock_memberships_by_id, sql_available
+from ..models import PointsEntry
+from .ledger import add_to_balances, lock_memberships_by_id
 
 EXPIRY_BATCH = 2000
-
-LOTS = PointsEntry._meta.db_table
-EXPIRE_SQL = f"""
-WITH due AS (
-    SELECT id, remaining FROM {LOTS}
-    WHERE membership_id = ANY(%(membership_ids)s) AND remaining > 0
-      AND expires_on <= %(today)s
-), emptied AS (
-    UPDATE {LOTS} lot SET remaining = 0 FROM due
-    WHERE lot.id = due.id
-    RETURNING lot.id, lot.membership_id, lot.customer_id, due.remaining,
-        lot.expires_on, lot.occurred_at
-), expired AS (
-    INSERT INTO {LOTS} (membership_id, customer_id, kind, points, remaining,
-        occurred_at, lot_id, shortfall, key, reason, created_at)
-    SELECT membership_id, customer_id, 'expire', -remaining, 0,
-        expires_on::timestamp AT TIME ZONE %(time_zone)s, id, 0, '',
-        'Expired on ' || to_char(expires_on, 'YYYY-MM-DD'), statement_timestamp()
-    FROM emptied ORDER BY expires_on, occurred_at, id
-    RETURNING membership_id, points
-), balances AS (
-    UPDATE {Membership._meta.db_table} m SET balance = m.balance + s.points
-    FROM (
-        SELECT membership_id, sum(points) AS points FROM expired
-        GROUP BY membership_id
-    ) s
-    WHERE m.id = s.membership_id
-)
-SELECT coalesce(-sum(points), 0) FROM expired
-"""
 
 
 def expire_points(today: date | None = None) -> int:
@@ -76,21 +45,6 @@ def expire_points(today: date | None = None) -> int:
 
 def _expire_members(membership_ids: list[int], today: date) -> int:
     locked = list(lock_memberships_by_id(membership_ids))
-    if sql_available():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                EXPIRE_SQL,
-                {
-                    "membership_ids": locked,
-                    "today": today,
-                    "time_zone": settings.TIME_ZONE,
-                },
-            )
-            return int(cursor.fetchone()[0])
-    return _expire_members_python(locked, today)
-
-
-def _expire_members_python(locked: list[int], today: date) -> int:
     lots = list(
         PointsEntry.objects.filter(membership_id__in=locked)
         .due_to_expire(today)

@@ -142,11 +142,8 @@ def test_bulk_signal_sent_twice_earns_once(program):
     assert PointsEntry.objects.filter(kind="earn").count() == 3
 
 
-@pytest.mark.parametrize("sql", [True, False], ids=["INSERT SELECT", "bulk_create"])
-def test_bulk_earning_agrees_with_one_by_one(program, monkeypatch, sql):
+def test_bulk_earning_agrees_with_one_by_one(program):
     """The set-wise path and record_purchase give the same lots, to the point."""
-    monkeypatch.setattr("loyalty.services.bulk_earning.sql_available", lambda: sql)
-    monkeypatch.setattr("loyalty.services.ledger.sql_available", lambda: sql)
     run_program(welcome_bonus=5, pending_days=3, expiry_months=2)
     TierFactory(name="Silver", threshold=Decimal("50"), multiplier=Decimal("1.25"))
     one_by_one, bulk = CustomerFactory(), CustomerFactory()
@@ -266,11 +263,8 @@ def test_a_purchases_file_imported_twice_earns_once(program, row_by_row):
     assert PointsEntry.objects.filter(kind="earn").count() == 3
 
 
-@pytest.mark.parametrize("sql", [True, False], ids=["INSERT SELECT", "bulk_create"])
 @override_settings(TIME_ZONE="Pacific/Auckland")
-def test_bulk_dates_follow_the_business_day_and_month_ends(monkeypatch, sql):
-    monkeypatch.setattr("loyalty.services.bulk_earning.sql_available", lambda: sql)
-    monkeypatch.setattr("loyalty.services.ledger.sql_available", lambda: sql)
+def test_bulk_dates_follow_the_business_day_and_month_ends():
     run_program(expiry_months=1, pending_days=2)
     customer = CustomerFactory()
     moments = [

@@ -62,10 +62,7 @@ def test_second_run_the_same_day_changes_nothing(program, customer):
     assert balance(customer) == 0
 
 
-@pytest.mark.parametrize("sql", [True, False], ids=["one statement", "python"])
-def test_several_lots_expire_oldest_first(program, customer, monkeypatch, sql):
-    monkeypatch.setattr("loyalty.services.expiry.sql_available", lambda: sql)
-    monkeypatch.setattr("loyalty.services.ledger.sql_available", lambda: sql)
+def test_several_lots_expire_oldest_first(program, customer):
     for days, amount in [(400, "10"), (500, "20"), (450, "30")]:
         buy(customer, amount, at=days_ago(days))
     services.expire_points()
