@@ -17,6 +17,8 @@ from pathlib import Path
 
 from django.db import connections
 
+from customers.database import is_postgresql
+
 
 class BackupError(Exception):
     """pg_dump or pg_restore failed; the message is theirs."""
@@ -45,7 +47,7 @@ def back_up(path: Path, *, using: str = "default") -> Path:
     connection = connections[using]
     settings = connection.settings_dict
     path = Path(path)
-    if connection.vendor == "postgresql":
+    if is_postgresql(connection):
         arguments, env = _pg_arguments(settings)
         _run(
             ["pg_dump", *arguments, "--format=custom", "--no-owner",
@@ -79,7 +81,7 @@ def restore(path: Path, *, using: str = "default") -> None:
             "restore into a new, empty database and point DATABASE_URL at it."
         )
     connection.close()
-    if connection.vendor == "postgresql":
+    if is_postgresql(connection):
         arguments, env = _pg_arguments(settings)
         _run(
             ["pg_restore", *arguments, "--no-owner", "--exit-on-error",

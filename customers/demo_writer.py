@@ -24,6 +24,7 @@ from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
 
+from .database import is_postgresql
 from .models import ConsentChange, Customer, Feedback, FollowUp, Interaction, Purchase
 
 
@@ -86,7 +87,7 @@ CONSENT_COLUMNS = ("channel", "opted_in", "source", "at")
 
 def use_copy() -> bool:
     """Whether batches go in with COPY (PostgreSQL) rather than bulk_create."""
-    return connection.vendor == "postgresql"
+    return is_postgresql()
 
 
 def write_batch(batch: Batch, summary: SeedSummary, batch_size: int) -> None:

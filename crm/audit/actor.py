@@ -20,6 +20,8 @@ from contextlib import contextmanager
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.http import HttpRequest, HttpResponse
 
+from customers.database import is_postgresql
+
 SET_ACTOR_SQL = (
     "SELECT set_config('crm.actor', %s, true), set_config('crm.origin', %s, true)"
 )
@@ -43,7 +45,7 @@ class ActorWrapper:
 
     def __call__(self, execute, sql, params, many, context):
         connection = context["connection"]
-        if self._busy or connection.vendor != "postgresql":
+        if self._busy or not is_postgresql(connection):
             return execute(sql, params, many, context)
         autocommit = connection.get_autocommit()
         if autocommit and not _is_write(sql):

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from django.db.migrations.operations.base import Operation
 
+from customers.database import is_postgresql
+
 from .tables import AUDITED_TABLES
 
 # Each row becomes JSON once. A subquery that PostgreSQL may pull up into the
@@ -101,7 +103,7 @@ def _literal(value: str) -> str:
 def install_audit_function(schema_editor) -> None:
     """(Re)create crm_audit_changes() (PostgreSQL only); the triggers call it by
     name, so a new version applies to every audited table at once."""
-    if schema_editor.connection.vendor == "postgresql":
+    if is_postgresql(schema_editor.connection):
         schema_editor.execute(FUNCTION_SQL)
 
 
@@ -111,7 +113,7 @@ def install_audit_trigger(schema_editor, table: str) -> None:
     Idempotent: running it again replaces the triggers, e.g. after the table's
     entry in AUDITED_TABLES changed.
     """
-    if schema_editor.connection.vendor != "postgresql":
+    if not is_postgresql(schema_editor.connection):
         return
     config = AUDITED_TABLES[table]
     arguments = ", ".join(
@@ -129,7 +131,7 @@ def install_audit_trigger(schema_editor, table: str) -> None:
 
 
 def remove_audit_trigger(schema_editor, table: str) -> None:
-    if schema_editor.connection.vendor != "postgresql":
+    if not is_postgresql(schema_editor.connection):
         return
     quoted_table = schema_editor.quote_name(table)
     for action, _, _ in TRIGGERS:

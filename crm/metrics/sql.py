@@ -22,6 +22,8 @@ from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.dateparse import parse_date
 
+from customers.database import is_postgresql
+
 # Per sort or hash of one query, on PostgreSQL, inside analytics() only.
 ANALYTICS_WORK_MEM = "64MB"
 
@@ -172,7 +174,7 @@ def analytics() -> Iterator[None]:
     ranking 100,000 customers stays in memory instead of spilling to disk.
     """
     with transaction.atomic():
-        if connection.vendor == "postgresql":
+        if is_postgresql(connection):
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off")
                 cursor.execute(f"SET LOCAL work_mem = '{ANALYTICS_WORK_MEM}'")

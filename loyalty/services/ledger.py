@@ -15,16 +15,12 @@ from django.db import connection
 from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 
+from customers.database import is_postgresql
 from customers.locking import lock_customer, lock_customer_ids
 from customers.models import Customer
 
 from ..models import Membership, PointsEntry, PointsEntryQuerySet
 from .errors import NotAMember
-
-
-def sql_available() -> bool:
-    """Whether the set-wise SQL paths (PostgreSQL's) can run on this database."""
-    return connection.vendor == "postgresql"
 
 
 def lock_membership(customer: Customer | int) -> Membership:
@@ -88,7 +84,7 @@ def add_to_balances(deltas: dict[int, int]) -> None:
     deltas = {pk: delta for pk, delta in deltas.items() if delta}
     if not deltas:
         return
-    if sql_available():
+    if is_postgresql():
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""

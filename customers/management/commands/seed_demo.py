@@ -16,6 +16,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
+from customers.database import is_postgresql
 from customers.demo import demo_data_exists, seed_demo_data
 from customers.hooks import run_demo_seeders
 from customers.models import Customer, Feedback, Interaction, Purchase
@@ -56,7 +57,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {done:,} customers ({elapsed:.1f} s)")
 
         summary = seed_demo_data(customers=customers, seed=seed, progress=progress)
-        if connection.vendor == "postgresql" and summary.customers:
+        if is_postgresql() and summary.customers:
             # Autovacuum would analyze the new rows a minute later; until then the
             # planner guesses from the empty tables' statistics.
             with connection.cursor() as cursor:
