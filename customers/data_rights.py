@@ -27,27 +27,16 @@ from .models import Customer, ErasureRecord
 
 ERASED_MARKER = "[erased]"
 
+# The download's profile: every field but the owner, named apart.
 PROFILE_FIELDS = [
     "id",
-    "reference",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "birthday",
-    "notes",
-    "email_opt_in",
-    "email_opt_in_at",
-    "email_opt_in_source",
-    "sms_opt_in",
-    "sms_opt_in_at",
-    "sms_opt_in_source",
-    "first_purchase_at",
-    "last_purchase_at",
-    "orders_count",
-    "total_spent",
-    "last_contact_at",
-    "last_automated_at",
+    *(name for name in Customer.PROFILE_FIELDS if name != "owner"),
+    *(
+        f"{field}{suffix}"
+        for field in Customer.CONSENT_FIELDS
+        for suffix in ("", "_at", "_source")
+    ),
+    *Customer.FIGURE_FIELDS,
     "created_at",
     "updated_at",
 ]
@@ -124,22 +113,14 @@ def erase_customer(*, customer: Customer, by) -> ErasureRecord:
             "consent_history": locked.consent_changes.all().delete()[0],
         }
         locked.tags.clear()
-        for name, value in {
-            "first_name": "",
-            "last_name": ERASED_MARKER,
-            "email": "",
-            "phone": "",
-            "birthday": None,
-            "reference": "",
-            "notes": "",
-            "email_opt_in": False,
-            "email_opt_in_at": None,
-            "email_opt_in_source": "",
-            "sms_opt_in": False,
-            "sms_opt_in_at": None,
-            "sms_opt_in_source": "",
-        }.items():
-            setattr(locked, name, value)
+        for name in Customer.PROFILE_FIELDS:
+            if name != "owner":  # staff, not the customer's data
+                setattr(locked, name, Customer._meta.get_field(name).get_default())
+        locked.last_name = ERASED_MARKER
+        for field in Customer.CONSENT_FIELDS:
+            setattr(locked, field, False)
+            setattr(locked, f"{field}_at", None)
+            setattr(locked, f"{field}_source", "")
         locked.save()  # rebuilds search_text from the wiped fields
         wiped.update(forget_in_imports(identifiers))
         for name, source in sorted(personal_data.items()):

@@ -95,19 +95,7 @@ class CustomerForm(CrispyMixin, forms.ModelForm):
 
     class Meta:
         model = Customer
-        fields = [
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "birthday",
-            "reference",
-            "owner",
-            "tags",
-            "email_opt_in",
-            "sms_opt_in",
-            "notes",
-        ]
+        fields = [*Customer.PROFILE_FIELDS, "tags", *Customer.CONSENT_FIELDS]
         widgets = {"birthday": DATE_WIDGET}
 
     def clean_email(self) -> str:

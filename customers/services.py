@@ -35,18 +35,11 @@ from .models import (
 )
 from .signals import customers_merged, purchase_recorded, purchase_refunded
 
-PROFILE_FIELDS = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "birthday",
-    "reference",
-    "owner",
-    "notes",
-    "created_at",
-)
-CONSENT_FIELDS = {"email_opt_in": "email", "sms_opt_in": "sms"}
+# What the services set: the profile, and when they became a customer (imports).
+PROFILE_FIELDS = (*Customer.PROFILE_FIELDS, "created_at")
+CONSENT_FIELDS = {
+    field: field.removesuffix("_opt_in") for field in Customer.CONSENT_FIELDS
+}
 
 
 class CustomerErased(ValidationError):
@@ -472,15 +465,7 @@ def merge_customers(*, keep: Customer, merge: Customer, by=None) -> Customer:
 
     filled = {
         name: getattr(merged, name)
-        for name in (
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "birthday",
-            "reference",
-            "owner",
-        )
+        for name in Customer.PROFILE_FIELDS
         if not getattr(kept, name) and getattr(merged, name)
     }
     now = timezone.now()

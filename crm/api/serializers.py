@@ -105,40 +105,22 @@ class CustomerSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Customer
+        consent = [
+            name for field in Customer.CONSENT_FIELDS for name in (field, f"{field}_at")
+        ]
         fields = [
             "id",
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "birthday",
-            "reference",
-            "owner",
+            *Customer.PROFILE_FIELDS,
             "tags",
-            "notes",
-            "email_opt_in",
-            "email_opt_in_at",
-            "sms_opt_in",
-            "sms_opt_in_at",
-            "orders_count",
-            "total_spent",
-            "first_purchase_at",
-            "last_purchase_at",
-            "last_contact_at",
-            "last_automated_at",
+            *consent,
+            *Customer.FIGURE_FIELDS,
             "created_at",
             "updated_at",
         ]
         read_only_fields = [
             "id",
-            "email_opt_in_at",
-            "sms_opt_in_at",
-            "orders_count",
-            "total_spent",
-            "first_purchase_at",
-            "last_purchase_at",
-            "last_contact_at",
-            "last_automated_at",
+            *(name for name in consent if name.endswith("_at")),
+            *Customer.FIGURE_FIELDS,
             "created_at",
             "updated_at",
         ]

@@ -7,16 +7,14 @@ Customer (first/last purchase, orders, total spent, last contact) are kept there
 from .customer import (
     FUTURE_TOLERANCE,
     LIST_COLUMNS,
-    ConsentChange,
     Customer,
     CustomerQuerySet,
-    ListedCustomer,
     Tag,
-    attach_tag_names,
     digits_only,
     normalize_for_search,
 )
 from .history import (
+    ConsentChange,
     Feedback,
     FollowUp,
     FollowUpQuerySet,
@@ -25,6 +23,7 @@ from .history import (
     TimelineQuerySet,
 )
 from .import_job import ImportJob
+from .listing import ListedCustomer, attach_tag_names
 from .merges import MergedCustomer
 from .rights import ErasureRecord
 from .segment import SavedSegment

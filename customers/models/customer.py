@@ -200,25 +200,6 @@ class CustomerQuerySet(models.QuerySet):
         return self.select_related("owner").only(*LIST_COLUMNS)
 
 
-def attach_tag_names(customers: list[Customer]) -> list[Customer]:
-    """Set `tag_names` on each customer of a page, with one query.
-
-    Lighter than prefetch_related("tags"), which builds a manager and a Tag per
-    link: on a 50-row list that Python work costs more than the query.
-    """
-    names: dict[int, list[str]] = {c.pk: [] for c in customers}
-    links = (
-        Customer.tags.through.objects.filter(customer_id__in=names)
-        .order_by("tag__name")
-        .values_list("customer_id", "tag__name")
-    )
-    for customer_id, name in links:
-        names[customer_id].append(name)
-    for customer in customers:
-        customer.tag_names = names[customer.pk]
-    return customers
-
-
 class Customer(models.Model):
     first_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
@@ -278,6 +259,30 @@ class Customer(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = CustomerQuerySet.as_manager()
+
+    # The profile: what people may set (pages, API, imports), listed once.
+    # Forms, the API, the services, merges, the data download and erasure take
+    # their fields from these.
+    PROFILE_FIELDS = (
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "birthday",
+        "reference",
+        "owner",
+        "notes",
+    )
+    CONSENT_FIELDS = ("email_opt_in", "sms_opt_in")
+    # Kept by the services from the history; nobody sets them.
+    FIGURE_FIELDS = (
+        "first_purchase_at",
+        "last_purchase_at",
+        "orders_count",
+        "total_spent",
+        "last_contact_at",
+        "last_automated_at",
+    )
 
     # Unique constraints whose violation validate_constraints() reports on a field.
     CONSTRAINT_FIELDS = {
@@ -394,52 +399,3 @@ class Customer(models.Model):
             return None
         today = today or timezone.localdate()
         return (today - timezone.localdate(self.last_contact_at)).days
-
-
-class ConsentChange(models.Model):
-    """History of a customer's consent: what changed, when, how and by whom."""
-
-    class Channel(models.TextChoices):
-        EMAIL = "email", "Email"
-        SMS = "sms", "SMS"
-
-    customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="consent_changes"
-    )
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    opted_in = models.BooleanField()
-    source = models.CharField(max_length=100, blank=True)
-    at = models.DateTimeField(default=timezone.now)
-    by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
-    )
-
-    class Meta:
-        ordering = ["-at", "-pk"]
-
-    def __str__(self) -> str:
-        state = "opted in" if self.opted_in else "opted out"
-        return f"{self.customer}: {self.channel} {state}"
-
-
-class ListedCustomer:
-    """One row of a customer list: the columns it shows, read with values_list.
-
-    Fifty Customer instances, each with its owner, cost the list page more than
-    its queries did; these rows carry the same attribute names the list uses.
-    """
-
-    COLUMNS = tuple(name for name in LIST_COLUMNS if "__" not in name)
-    FIELDS = ("pk", *COLUMNS, "owner_id", "owner__username")
-    __slots__ = ("pk", *COLUMNS, "owner_id", "owner_username", "tag_names")
-
-    def __init__(self, row: tuple) -> None:
-        (self.pk, *columns, self.owner_id, self.owner_username) = row
-        for name, value in zip(self.COLUMNS, columns, strict=True):
-            setattr(self, name, value)
-        self.tag_names: list[str] = []
-
-    full_name = Customer.full_name
-
-    def __repr__(self) -> str:
-        return f"<ListedCustomer {self.pk}: {self.full_name}>"

@@ -313,3 +313,29 @@ class Feedback(models.Model):
             raise ValidationError(
                 {"score": f"Choose a score from {low} to {high} for this kind."}
             )
+
+
+class ConsentChange(models.Model):
+    """History of a customer's consent: what changed, when, how and by whom."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        SMS = "sms", "SMS"
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="consent_changes"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    opted_in = models.BooleanField()
+    source = models.CharField(max_length=100, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        state = "opted in" if self.opted_in else "opted out"
+        return f"{self.customer}: {self.channel} {state}"
