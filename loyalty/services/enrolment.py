@@ -14,7 +14,6 @@ from customers.locking import lock_customer, lock_customer_ids
 from customers.models import Customer
 
 from ..models import Membership, PointsEntry, Program
-from ..signals import member_enrolled
 from .errors import ProgramInactive
 from .ledger import credit, credit_many, lock_memberships_by_id
 
@@ -59,7 +58,6 @@ def enroll_unchecked(
             reason="Welcome bonus",
             by=by,
         )
-    member_enrolled.send(sender=Membership, membership=membership)
     return membership
 
 
@@ -104,8 +102,6 @@ def enroll_customers(
                 for membership in new
             ]
         )
-    for membership in new:
-        member_enrolled.send(sender=Membership, membership=membership)
     return new
 
 

@@ -3,7 +3,7 @@
 The window's figure (points earned from purchases, or money spent) is read with
 one grouped query for any number of members; the tier it reaches is picked in
 Python from the handful of tiers. Only members whose tier changes are written,
-each change recorded as a TierChange and announced with ``tier_changed``. A
+each change recorded as a TierChange (communications' "tier reached" reads them). A
 downgrade happens only when the window no longer reaches the tier's threshold:
 redeeming or expiring points never lowers a tier, only purchases leaving the
 window (or being refunded) do.
@@ -23,7 +23,6 @@ from django.utils import timezone
 from customers.models import Purchase
 
 from ..models import Membership, PointsEntry, Program, Tier, TierChange
-from ..signals import tier_changed
 from .ledger import lock_memberships_by_id
 
 TIER_BATCH = 1000
@@ -134,16 +133,6 @@ def apply_tiers(
     for new_id, pks in moves.items():
         Membership.objects.filter(pk__in=pks).update(tier_id=new_id, tier_since=now)
     TierChange.objects.bulk_create(changes)
-    members = Membership.objects.select_related("tier", "customer").in_bulk(
-        [change.membership_id for change in changes]
-    )
-    for change in changes:
-        tier_changed.send(
-            sender=Membership,
-            membership=members[change.membership_id],
-            old_tier=change.old_tier,
-            new_tier=change.new_tier,
-        )
     return changes
 
 

@@ -4,13 +4,11 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from customers import services as customer_services
 from loyalty import services
 from loyalty.models import Membership, TierChange, add_months
-from loyalty.signals import member_enrolled, tier_changed
 
 from .factories import RewardFactory, TierFactory, buy, run_program
 
@@ -111,38 +109,6 @@ def test_nightly_run_moves_everyone_and_records_each_change(tiers, customer):
     ]
     assert TierChange.objects.get().membership.customer == customer
     assert services.recalculate_tiers() == []
-
-
-def test_tier_change_is_announced_inside_the_transaction(tiers, customer):
-    silver, _ = tiers
-    heard = []
-
-    def receiver(sender, membership, old_tier, new_tier, **kwargs):
-        heard.append((membership.customer_id, old_tier, new_tier))
-        assert connection.in_atomic_block
-
-    tier_changed.connect(receiver)
-    try:
-        buy(customer, "100")
-    finally:
-        tier_changed.disconnect(receiver)
-    assert heard == [(customer.pk, None, silver)]
-
-
-def test_enrolment_is_announced_once(program, customer):
-    heard = []
-
-    def receiver(sender, membership, **kwargs):
-        heard.append(membership.customer_id)
-        assert connection.in_atomic_block
-
-    member_enrolled.connect(receiver)
-    try:
-        buy(customer, "10")
-        buy(customer, "10")
-    finally:
-        member_enrolled.disconnect(receiver)
-    assert heard == [customer.pk]
 
 
 def test_deleting_a_tier_moves_its_members_and_keeps_the_history(tiers, customer):
