@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -14,6 +13,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
+from unidecode import unidecode
 
 # Clock skew allowed between a client and the server for "not in the future".
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -21,10 +21,13 @@ CREATED_IN_FUTURE_MESSAGE = "A customer cannot be created in the future."
 
 
 def normalize_for_search(text: str) -> str:
-    """Lower-case and strip accents, so "Zoë" and "zoe" match each other."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(stripped.casefold().split())
+    """Lower-case and transliterate to ASCII, so "Zoë" finds "zoe", "Łukasz"
+    "lukasz", "Søren" "soren", "Þórsdóttir" "thorsdottir" and "Æble" "aeble".
+
+    Stored search text and queries both go through here (on every database),
+    so any script unidecode knows matches itself typed either way.
+    """
+    return " ".join(unidecode(text or "").casefold().split())
 
 
 def digits_only(text: str) -> str:
