@@ -76,8 +76,11 @@ def superuser_refusal(*, by, user) -> str:
 
 def _lock(user):
     """Lock the team (the Owner group's row), then the user's row."""
-    Group.objects.select_for_update().get(name=OWNER)
-    return get_user_model()._default_manager.select_for_update().get(pk=user.pk)
+    # NO KEY UPDATE: team changes still wait for each other, while rows that
+    # merely point at the group or the user (a membership, a session) go on.
+    Group.objects.select_for_update(no_key=True).get(name=OWNER)
+    users = get_user_model()._default_manager
+    return users.select_for_update(no_key=True).get(pk=user.pk)
 
 
 def _refuse(message: str) -> None:
@@ -153,7 +156,7 @@ def invite_member(
     username = username.strip() or email.lower()
     users = get_user_model()._default_manager
     with transaction.atomic():
-        Group.objects.select_for_update().get(name=OWNER)
+        Group.objects.select_for_update(no_key=True).get(name=OWNER)
         taken = {}
         if users.filter(email__iexact=email).exists():
             taken["email"] = "Someone on the team has this e-mail address already."

@@ -16,6 +16,7 @@ from crm.audit.models import AuditEvent
 from crm.team import services
 from crm.tests.test_security_two_factor import authenticator, code, verify_redirect
 from customers.roles import OWNER, STAFF
+from customers.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -119,3 +120,39 @@ def test_staff_and_a_demoted_owner_have_no_admin(owner_user, new_owner, roles):
     response = staff.get(ADMIN)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_an_owner_cannot_make_anyone_a_superuser_or_take_one_over(
+    new_owner, other_staff_user
+):
+    root = UserFactory(username="root", is_superuser=True, is_staff=True)
+    client = log_in(new_owner)
+    change = reverse("admin:auth_user_change", args=[other_staff_user.pk])
+    page = client.get(change).content.decode()
+    assert 'name="username"' in page  # an ordinary login is theirs to edit
+    assert 'name="is_superuser"' not in page
+    assert 'name="user_permissions"' not in page
+    client.post(
+        change,
+        {
+            "username": other_staff_user.username,
+            "is_active": "on",
+            "is_superuser": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "10:00:00",
+        },
+    )
+    other_staff_user.refresh_from_db()
+    assert not other_staff_user.is_superuser
+
+    password = reverse("admin:auth_user_password_change", args=[root.pk])
+    assert client.get(password).status_code == 403
+    assert (
+        client.post(
+            password,
+            {"password1": "taken over 123", "password2": "taken over 123"},
+        ).status_code
+        == 403
+    )
+    root.refresh_from_db()
+    assert root.check_password(PASSWORD)
