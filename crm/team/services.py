@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import AbstractUser, Group
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
@@ -35,18 +35,18 @@ class Delivery(models.TextChoices):
 class PasswordHandout:
     """What became of a new or reset password."""
 
-    user: object
+    user: AbstractUser
     # Shown once to the Owner; None when a link was e-mailed.
     one_time_password: str | None = None
     # Why the link could not be e-mailed ("" when sent or not a link).
     email_error: str = ""
 
 
-def name_of(user) -> str:
+def name_of(user: AbstractUser) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def role_of(user) -> str | None:
+def role_of(user: AbstractUser) -> str | None:
     """OWNER, STAFF or None (in neither group); superusers are Owners."""
     if user.is_superuser:
         return OWNER
@@ -54,7 +54,7 @@ def role_of(user) -> str | None:
     return OWNER if OWNER in names else STAFF if STAFF in names else None
 
 
-def last_owner_refusal(*, by, user) -> str:
+def last_owner_refusal(*, by: AbstractUser, user: AbstractUser) -> str:
     """Why `user` may not stop being an active Owner ("" if they may)."""
     if not (user.is_active and role_of(user) == OWNER):
         return ""
@@ -67,17 +67,18 @@ def last_owner_refusal(*, by, user) -> str:
     )
 
 
-def superuser_refusal(*, by, user) -> str:
+def superuser_refusal(*, by: AbstractUser, user: AbstractUser) -> str:
     """Only a superuser changes a superuser's login ("" if allowed)."""
     if user.is_superuser and not by.is_superuser:
         return f"{name_of(user)} is a superuser: only a superuser changes their login."
     return ""
 
 
-def _lock(user):
+def _lock(user: AbstractUser) -> AbstractUser:
     """Lock the team (the Owner group's row), then the user's row."""
     # NO KEY UPDATE: team changes still wait for each other, while rows that
-    # merely point at the group or the user (a membership, a session) go on.
+    # merely point at the group or the user (a membership, a customer they
+    # look after) go on.
     Group.objects.select_for_update(no_key=True).get(name=OWNER)
     users = get_user_model()._default_manager
     return users.select_for_update(no_key=True).get(pk=user.pk)
@@ -88,7 +89,7 @@ def _refuse(message: str) -> None:
         raise ValidationError(message)
 
 
-def _set_role(user, role: str) -> None:
+def _set_role(user: AbstractUser, role: str) -> None:
     groups = {group.name: group for group in Group.objects.filter(name__in=ROLES)}
     other = OWNER if role == STAFF else STAFF
     user.groups.remove(groups[other])
@@ -99,7 +100,9 @@ def _set_role(user, role: str) -> None:
         user.save(update_fields=["is_staff"])
 
 
-def _hand_out(user, *, by, delivery: str, invited: bool) -> PasswordHandout:
+def _hand_out(
+    user: AbstractUser, *, by: AbstractUser, delivery: str, invited: bool
+) -> PasswordHandout:
     """Give `user` a new password (inside the transaction): a one-time one now,
     or an unusable one until the e-mailed link is followed."""
     if delivery == Delivery.PASSWORD:
@@ -123,7 +126,9 @@ def _hand_out(user, *, by, delivery: str, invited: bool) -> PasswordHandout:
     return PasswordHandout(user=user, one_time_password=password)
 
 
-def _after_commit(handout: PasswordHandout, *, by, invited: bool) -> PasswordHandout:
+def _after_commit(
+    handout: PasswordHandout, *, by: AbstractUser, invited: bool
+) -> PasswordHandout:
     if handout.one_time_password is not None:
         return handout
     # Sent here, after the commit, rather than from on_commit: a failure must
@@ -137,7 +142,7 @@ def _after_commit(handout: PasswordHandout, *, by, invited: bool) -> PasswordHan
 
 def invite_member(
     *,
-    by,
+    by: AbstractUser,
     email: str,
     first_name: str,
     last_name: str = "",
@@ -178,7 +183,7 @@ def invite_member(
     return _after_commit(handout, by=by, invited=True)
 
 
-def change_role(*, by, user, role: str):
+def change_role(*, by: AbstractUser, user: AbstractUser, role: str) -> AbstractUser:
     """Make `user` Staff or an Owner; the last active Owner stays one."""
     if role not in ROLES:
         raise ValidationError("Choose Staff or Owner.")
@@ -197,7 +202,9 @@ def change_role(*, by, user, role: str):
     return user
 
 
-def reset_password(*, by, user, delivery: str) -> PasswordHandout:
+def reset_password(
+    *, by: AbstractUser, user: AbstractUser, delivery: str
+) -> PasswordHandout:
     """A new password for `user`: the old one stops working and their sessions
     end now; a link by e-mail, or a one-time password to change at login."""
     with transaction.atomic():
@@ -219,7 +226,7 @@ def reset_password(*, by, user, delivery: str) -> PasswordHandout:
     return _after_commit(handout, by=by, invited=False)
 
 
-def deactivate_member(*, by, user):
+def deactivate_member(*, by: AbstractUser, user: AbstractUser) -> AbstractUser:
     """`user` can no longer log in; every session of theirs ends, and so does
     every API token they made (tokens act with their maker's current state)."""
     with transaction.atomic():
@@ -234,7 +241,7 @@ def deactivate_member(*, by, user):
     return user
 
 
-def reactivate_member(*, by, user):
+def reactivate_member(*, by: AbstractUser, user: AbstractUser) -> AbstractUser:
     """`user` may log in again, in the role they had."""
     with transaction.atomic():
         user = _lock(user)
