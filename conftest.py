@@ -11,16 +11,18 @@ from customers.tests.factories import UserFactory
 
 @pytest.fixture
 def roles(db):
-    """The Staff and Owner groups of the data migration.
+    """The Staff and Owner groups, with their permissions, of the data migrations.
 
     A transactional test (transaction=True) empties every table when it ends, the
     migration's groups included; put them back the way the migration makes them.
     """
     if Group.objects.filter(name__in=[STAFF, OWNER]).count() != 2:
-        migration = importlib.import_module(
-            "customers.migrations.0002_roles_and_postgres_rules"
-        )
-        migration.make_groups(MigrationLoader(connection).project_state().apps, None)
+        apps = MigrationLoader(connection).project_state().apps
+        for name, function in (
+            ("customers.migrations.0002_roles_and_postgres_rules", "make_groups"),
+            ("crm.migrations.0009_owner_admin_permissions", "grant"),
+        ):
+            getattr(importlib.import_module(name), function)(apps, None)
 
 
 @pytest.fixture

@@ -38,6 +38,7 @@ class CrmConfig(AppConfig):
         from .audit.actor import acting_as
         from .audit.erasure import erase_audit_trail, export_audit_trail
         from .security import sessions, two_factor  # noqa: F401  (login receivers)
+        from .team import passwords  # noqa: F401  (login receiver)
 
         register_nav_item("Security", "security:settings", owner_only=True, order=910)
         register_personal_data("audit", export_audit_trail, erase_audit_trail)

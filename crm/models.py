@@ -230,3 +230,4 @@ class ClvScore(models.Model):
 # Models kept in their own packages, registered under the crm app.
 from .audit.models import AuditEvent  # noqa: E402, F401
 from .security.models import SecuritySettings  # noqa: E402, F401
+from .team.models import TeamMember  # noqa: E402, F401

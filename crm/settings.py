@@ -72,8 +72,9 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "crm.security.sessions.SessionTimeoutMiddleware",
-    # An Owner with two-factor on owes a code after the password.
-    "crm.security.two_factor.TwoFactorMiddleware",
+    # After the password: a two-factor code, a new password after a one-time
+    # one, or setting up two-factor login while it is required.
+    "crm.security.login_steps.LoginStepsMiddleware",
     "crm.audit.actor.AuditActorMiddleware",
     # Last, as django-axes asks: turns a lockout into the login page with a reason.
     "axes.middleware.AxesMiddleware",
@@ -140,9 +141,12 @@ AXES_CLIENT_IP_CALLABLE = "crm.security.lockouts.client_ip"
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
 
-# Optional two-factor login for Owners (crm/security/two_factor.py): the name
+# Two-factor login for everyone (crm/security/two_factor.py): the name
 # authenticator apps show beside the code.
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="CRM")
+# Owners delete a lost phone's device in the admin; they never see its key or QR
+# code there (which would let them make the user's codes).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "customers:list"

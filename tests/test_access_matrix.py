@@ -70,13 +70,24 @@ PROJECT_PAGES = {
     "security:lockouts": (lambda w: [], LOGIN, 403, 200),
     # Unlocking is a POST from the lockouts page.
     "security:lockout-unlock": (lambda w: [], LOGIN, 403, 405),
-    # Two-factor login: set-up without a new secret returns to the two-factor
-    # page; turning it off is a POST; the code page sends anyone who owes no
-    # code onwards (Staff never owe one).
-    "security:two-factor": (lambda w: [], LOGIN, 403, 200),
-    "security:two-factor-setup": (lambda w: [], LOGIN, 403, 302),
-    "security:two-factor-disable": (lambda w: [], LOGIN, 403, 405),
+    # Two-factor login, everyone's own: set-up without a new secret returns to
+    # the two-factor page; turning it off is a POST; the code page sends anyone
+    # who owes no code onwards.
+    "security:two-factor": (lambda w: [], LOGIN, 200, 200),
+    "security:two-factor-setup": (lambda w: [], LOGIN, 302, 302),
+    "security:two-factor-disable": (lambda w: [], LOGIN, 405, 405),
     "security:two-factor-verify": (lambda w: [], LOGIN, 302, 302),
+    # The set-password link the team page e-mails: public; a wrong token shows
+    # that the link does not work.
+    "password_reset_confirm": (lambda w: ["MQ", "no-such-token"], PUBLIC, 200, 200),
+    "password_reset_complete": (lambda w: [], PUBLIC, 200, 200),
+    # The Owner's team page; each change's GET is its confirmation page.
+    "team:list": (lambda w: [], LOGIN, 403, 200),
+    "team:invite": (lambda w: [], LOGIN, 403, 200),
+    "team:role": (lambda w: [w.team_member.pk], LOGIN, 403, 200),
+    "team:reset-password": (lambda w: [w.team_member.pk], LOGIN, 403, 200),
+    "team:deactivate": (lambda w: [w.team_member.pk], LOGIN, 403, 200),
+    "team:reactivate": (lambda w: [w.team_member.pk], LOGIN, 403, 200),
     "audit:list": (lambda w: [], LOGIN, 403, 200),
 }
 
@@ -169,6 +180,7 @@ def world(roles, staff_user, owner_user):
         ),  # fmt: skip
         message=queue_message(consenting_customer(), now=timezone.now(), rule=rule),
         token=create_api_token(user=owner_user, name="Shop")[0],
+        team_member=staff_user,
         unsubscribe_token=make_token(
             customer_id=customer.pk, channel="email", message_id=None
         ),

@@ -31,6 +31,23 @@ AUDITED_TABLES: dict[str, AuditedTable] = {
     "customers_erasurerecord": AuditedTable(customer_column="customer_id"),
     "crm_apitoken": AuditedTable(ignore=("secret_hash", "last_used_at")),
     "crm_securitysettings": AuditedTable(),
+    # The team: logins (never the password hash; last_login changes at every
+    # login), roles (group memberships), password resets and invitations
+    # (crm.team), and two-factor devices (never the key, nor the counters each
+    # code changes).
+    "auth_user": AuditedTable(ignore=("password", "last_login")),
+    "auth_user_groups": AuditedTable(),
+    "crm_teammember": AuditedTable(),
+    "otp_totp_totpdevice": AuditedTable(
+        ignore=(
+            "key",
+            "last_t",
+            "drift",
+            "throttling_failure_timestamp",
+            "throttling_failure_count",
+            "last_used_at",
+        )
+    ),
     # The loyalty program's settings, tiers and rewards. Points themselves are
     # their own audit trail: the ledger is append-only (a trigger refuses edits)
     # and every entry, adjustments included, records who, why and when.

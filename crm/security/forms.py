@@ -12,7 +12,11 @@ from .models import SecuritySettings
 class SecuritySettingsForm(CrispyMixin, forms.ModelForm):
     class Meta:
         model = SecuritySettings
-        fields = ["idle_timeout_minutes", "absolute_timeout_hours"]
+        fields = [
+            "idle_timeout_minutes",
+            "absolute_timeout_hours",
+            "require_two_factor",
+        ]
 
 
 class UnlockForm(forms.Form):

@@ -11,12 +11,14 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-CACHE_KEY = "crm:security-settings:v1"
+# v2: the cached value holds the two-factor requirement too.
+CACHE_KEY = "crm:security-settings:v2"
 CACHE_SECONDS = 300
 
 
 class SecuritySettings(models.Model):
-    """How long a login lasts: after an idle time, and at most after an absolute time.
+    """How long a login lasts (after an idle time, and at most after an absolute
+    time), and whether everyone must use two-factor login.
 
     A singleton (primary key 1). The defaults are the safe ones a fresh
     installation starts with.
@@ -37,6 +39,12 @@ class SecuritySettings(models.Model):
         default=DEFAULT_ABSOLUTE_HOURS,
         validators=[MinValueValidator(1), MaxValueValidator(30 * 24)],
         help_text="Every login ends this long after it began; 1 hour to 30 days.",
+    )
+    require_two_factor = models.BooleanField(
+        "require two-factor login for everyone",
+        default=False,
+        help_text="Everyone without an authenticator app, you included, is asked "
+        "to set one up before any other page opens.",
     )
     updated_at = models.DateTimeField(default=timezone.now)
     updated_by = models.ForeignKey(
@@ -92,8 +100,8 @@ class SecuritySettings(models.Model):
         )
 
 
-def session_limits() -> tuple[timedelta, timedelta]:
-    """(idle, absolute) session limits, from the cache when it has them.
+def _cached_settings() -> tuple[int, int, bool]:
+    """(idle minutes, absolute hours, two-factor required), cached.
 
     Read on every authenticated request, so it costs no query while cached;
     saving the settings (crm.security.services) refreshes the cache.
@@ -101,7 +109,21 @@ def session_limits() -> tuple[timedelta, timedelta]:
     cached = cache.get(CACHE_KEY)
     if cached is None:
         current = SecuritySettings.load()
-        cached = (current.idle_timeout_minutes, current.absolute_timeout_hours)
+        cached = (
+            current.idle_timeout_minutes,
+            current.absolute_timeout_hours,
+            current.require_two_factor,
+        )
         cache.set(CACHE_KEY, cached, CACHE_SECONDS)
-    idle_minutes, absolute_hours = cached
+    return cached
+
+
+def session_limits() -> tuple[timedelta, timedelta]:
+    """(idle, absolute) session limits, from the cache when it has them."""
+    idle_minutes, absolute_hours, _ = _cached_settings()
     return timedelta(minutes=idle_minutes), timedelta(hours=absolute_hours)
+
+
+def two_factor_required() -> bool:
+    """Whether the Owners require two-factor login of everyone (cached)."""
+    return bool(_cached_settings()[2])

@@ -10,15 +10,22 @@ from .models import CACHE_KEY, SecuritySettings
 
 
 def update_security_settings(
-    *, by, idle_timeout_minutes: int, absolute_timeout_hours: int
+    *,
+    by,
+    idle_timeout_minutes: int,
+    absolute_timeout_hours: int,
+    require_two_factor: bool | None = None,
 ) -> SecuritySettings:
-    """Store new session limits; they apply to every session from its next request."""
+    """Store new session limits (and, unless None, whether two-factor login is
+    required); they apply to every session from its next request."""
     with transaction.atomic():
         current, _ = SecuritySettings.objects.select_for_update().get_or_create(
             pk=SecuritySettings.SINGLETON_PK
         )
         current.idle_timeout_minutes = idle_timeout_minutes
         current.absolute_timeout_hours = absolute_timeout_hours
+        if require_two_factor is not None:
+            current.require_two_factor = require_two_factor
         current.updated_at = timezone.now()
         current.updated_by = by
         current.full_clean()

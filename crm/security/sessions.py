@@ -4,19 +4,23 @@ The limits are the Owner's (SecuritySettings). Login stamps the session with
 when it began; every request checks both limits and refreshes "last seen" at
 most once a minute, so an active user's session is not rewritten on every page.
 Django itself gives every login a new session key (login() cycles it) and ends
-other sessions when the password changes (the session auth hash).
+other sessions when the password changes (the session auth hash);
+end_sessions_of() deletes a user's sessions outright (on deactivation).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from importlib import import_module
 
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from .models import session_limits
 
@@ -80,3 +84,30 @@ class SessionTimeoutMiddleware:
                 if now - seen_at >= SEEN_RESOLUTION:
                     request.session[SEEN_AT] = int(now)
         return self.get_response(request)
+
+
+def end_sessions_of(user) -> int:
+    """Delete every stored session of `user`; how many there were.
+
+    A deactivated user is refused at their next request anyway (the backend's
+    user_can_authenticate); deleting the sessions as well means that
+    reactivating the account later brings none of them back. Both session
+    engines in use (db, cached_db) keep every session in the database; each is
+    decoded to find its user, which suits a shop's few hundred sessions (the
+    daily clearsessions removes expired ones).
+    """
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    if not hasattr(store_class, "get_model_class"):
+        return 0  # a cookie or cache-only engine: nothing stored to find
+    model = store_class.get_model_class()
+    ended = 0
+    rows = model.objects.filter(expire_date__gt=timezone.now()).values_list(
+        "session_key", "session_data"
+    )
+    user_id = str(user.pk)
+    for key, data in rows.iterator():
+        store = store_class(key)
+        if str(store.decode(data).get(SESSION_KEY, "")) == user_id:
+            store.delete()
+            ended += 1
+    return ended

@@ -1,11 +1,14 @@
-"""Optional two-factor login for Owners: a TOTP authenticator app (django-otp).
+"""Two-factor login for everyone: a TOTP authenticator app (django-otp).
 
-An Owner turns it on for themselves: a new, unconfirmed device shows its QR code
-and secret, and becomes active once the first code from the app is right.
-Turning it off asks for a current code too. From then on, a password login of
-that Owner only marks the session "code pending" (stamped at login, so a user
-without a device costs no query per request); TwoFactorMiddleware sends such a
-session to the code page until a right code is entered. Staff are never asked.
+Anyone who logs in (Staff, Owners, a user in no group) may turn it on for
+themselves: a new, unconfirmed device shows its QR code and secret, and becomes
+active once the first code from the app is right. Turning it off asks for a
+current code too, and is refused while the Owners require two-factor login
+(SecuritySettings.require_two_factor). From then on, a password login of that
+user only marks the session "code pending" (stamped at login, so a user without
+a device costs no query per request); LoginStepsMiddleware (login_steps.py)
+sends such a session to the code page until a right code is entered, and, while
+two-factor is required, a session without a verified device to the set-up.
 
 Wrong codes count towards django-otp's throttling, kept on the device: after
 each one the next try must wait twice as long as the one before, whichever
@@ -16,7 +19,6 @@ from __future__ import annotations
 
 from base64 import b32encode
 from collections.abc import Callable
-from urllib.parse import urlencode
 
 import qrcode
 import qrcode.image.svg
@@ -24,18 +26,24 @@ from django.contrib.auth.signals import user_logged_in
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import reverse
+from django.http import HttpRequest
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from customers.roles import is_owner
+from .login_steps import CODE_PENDING
+from .models import two_factor_required
 
-CODE_PENDING = "crm_2fa_pending"
 DEVICE_NAME = "Authenticator app"
 WRONG_CODE = (
     "That code is not right. Enter the 6-digit code your authenticator app shows "
     "now (check that the phone's clock is right)."
+)
+
+
+REQUIRED = (
+    "Two-factor login is required for everyone here, so it cannot be turned off. "
+    "If the phone is lost, an Owner deletes its device in the admin (TOTP devices) "
+    "and you set up a new one at your next login."
 )
 
 
@@ -80,6 +88,8 @@ def disable_two_factor(*, user, code: str) -> None:
     device = confirmed_device(user)
     if device is None:
         raise CodeRefused("Two-factor login is off already.")
+    if two_factor_required():
+        raise CodeRefused(REQUIRED)
     _check_code(
         device,
         code,
@@ -145,30 +155,9 @@ def qr_code_svg(device: TOTPDevice) -> str:
 
 @receiver(user_logged_in, dispatch_uid="crm.security.two_factor_pending")
 def mark_code_pending(sender, request: HttpRequest, user, **kwargs) -> None:
-    """After the password, an Owner with an authenticator still owes a code."""
+    """After the password, anyone with an authenticator still owes a code."""
     if request is None or not hasattr(request, "session"):
         return
     request.session.pop(CODE_PENDING, None)
-    if is_owner(user) and confirmed_device(user) is not None:
+    if confirmed_device(user) is not None:
         request.session[CODE_PENDING] = True
-
-
-class TwoFactorMiddleware:
-    """Sends a session that owes a code to the code page; logging out still works."""
-
-    OPEN = ("login", "logout", "security:two-factor-verify")
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if (
-            request.session.get(CODE_PENDING)
-            and request.user.is_authenticated
-            and request.path not in {reverse(name) for name in self.OPEN}
-        ):
-            target = request.get_full_path() if request.method == "GET" else "/"
-            return HttpResponseRedirect(
-                f"{reverse('security:two-factor-verify')}?{urlencode({'next': target})}"
-            )
-        return self.get_response(request)

@@ -1,5 +1,6 @@
-"""/settings/security/: the Owner's session limits, login lockouts and two-factor
-login, and the code page that follows the password when two-factor is on."""
+"""/settings/security/: the Owner's session limits and two-factor requirement and
+login lockouts; everyone's own two-factor login, and the code page that follows
+the password when it is on."""
 
 from django.urls import path
 

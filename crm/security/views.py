@@ -1,5 +1,6 @@
-"""The Owner's security pages: session limits, login lockouts, two-factor login,
-and the code page every Owner with two-factor sees after the password."""
+"""The Owner's security pages (session limits, the two-factor requirement, login
+lockouts), and everyone's own two-factor login: turning it on and off, and the
+code page that follows the password once it is on."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from customers.views.base import add_form_errors
 from . import services, two_factor
 from .forms import CodeForm, SecuritySettingsForm, UnlockForm
 from .lockouts import current_lockouts, unlock
-from .models import SecuritySettings
+from .models import SecuritySettings, two_factor_required
 
 
 class SecuritySettingsView(OwnerRequiredMixin, FormView):
@@ -37,11 +38,12 @@ class SecuritySettingsView(OwnerRequiredMixin, FormView):
                 by=self.request.user,
                 idle_timeout_minutes=form.cleaned_data["idle_timeout_minutes"],
                 absolute_timeout_hours=form.cleaned_data["absolute_timeout_hours"],
+                require_two_factor=form.cleaned_data["require_two_factor"],
             )
         except ValidationError as error:
             add_form_errors(form, error)
             return self.form_invalid(form)
-        messages.success(self.request, "The session limits were saved.")
+        messages.success(self.request, "The security settings were saved.")
         return redirect("security:settings")
 
 
@@ -73,8 +75,9 @@ class LockoutUnlockView(OwnerRequiredMixin, View):
         return redirect("security:lockouts")
 
 
-class TwoFactorView(OwnerRequiredMixin, TemplateView):
-    """Whether two-factor login is on; POST starts setting it up."""
+class TwoFactorView(LoginRequiredMixin, TemplateView):
+    """Whether two-factor login is on; POST starts setting it up. Anyone logged
+    in may use it: it concerns their own login only."""
 
     template_name = "crm/two_factor.html"
     extra_context = {"title": "Two-factor login"}
@@ -82,7 +85,9 @@ class TwoFactorView(OwnerRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         kwargs.setdefault("disable_form", CodeForm())
         return super().get_context_data(
-            device=two_factor.confirmed_device(self.request.user), **kwargs
+            device=two_factor.confirmed_device(self.request.user),
+            required=two_factor_required(),
+            **kwargs,
         )
 
     def post(self, request, *args, **kwargs):
@@ -94,7 +99,7 @@ class TwoFactorView(OwnerRequiredMixin, TemplateView):
         return redirect("security:two-factor-setup")
 
 
-class TwoFactorSetupView(OwnerRequiredMixin, FormView):
+class TwoFactorSetupView(LoginRequiredMixin, FormView):
     """The QR code and secret of the new authenticator, and its first code."""
 
     form_class = CodeForm
@@ -139,7 +144,7 @@ class TwoFactorSetupView(OwnerRequiredMixin, FormView):
         return redirect("security:two-factor")
 
 
-class TwoFactorDisableView(OwnerRequiredMixin, View):
+class TwoFactorDisableView(LoginRequiredMixin, View):
     """Turn two-factor off, with a current code."""
 
     http_method_names = ["post"]
@@ -165,6 +170,7 @@ class TwoFactorDisableView(OwnerRequiredMixin, View):
             {
                 **TwoFactorView.extra_context,
                 "device": two_factor.confirmed_device(request.user),
+                "required": two_factor_required(),
                 "disable_form": form,
             },
         )

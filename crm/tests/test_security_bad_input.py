@@ -8,6 +8,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
@@ -15,7 +16,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from crm.api.services import create_api_token
-from crm.models import ApiToken, SecuritySettings
+from crm.models import ApiToken, SecuritySettings, TeamMember
 from customers import services
 from customers.models import (
     ConsentChange,
@@ -33,6 +34,7 @@ from customers.tests import test_views_access as access
 from customers.tests.factories import CustomerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
+User = get_user_model()
 world = access.world  # one of everything a customers URL can name
 
 MODELS = (
@@ -47,6 +49,9 @@ MODELS = (
     SavedSegment,
     ApiToken,
     SecuritySettings,
+    User,
+    User.groups.through,
+    TeamMember,
 )
 
 
@@ -81,7 +86,15 @@ def more(world, owner_user):
         customer=other, amount="20.00", occurred_at=timezone.now()
     )
     token, _ = create_api_token(user=owner_user, name="Till")
-    return SimpleNamespace(other=other, other_purchase=purchase, token=token)
+    member = UserFactory(username="member")
+    member.groups.add(Group.objects.get(name="Staff"))
+    return SimpleNamespace(
+        other=other,
+        other_purchase=purchase,
+        token=token,
+        member=member,
+        gone=UserFactory(username="gone", is_active=False),
+    )
 
 
 # name -> (URL arguments, a valid form)
@@ -131,6 +144,22 @@ POSTS = {
     ),
     "api_tokens:list": (lambda w, m: [], lambda w, m: {"name": "Another"}),
     "api_tokens:revoke": (lambda w, m: [m.token.pk], lambda w, m: {}),
+    "team:invite": (
+        lambda w, m: [],
+        lambda w, m: {
+            "first_name": "Nina",
+            "email": "nina@example.com",
+            "role": "Staff",
+            "delivery": "password",
+        },
+    ),
+    "team:role": (lambda w, m: [m.member.pk], lambda w, m: {"role": "Owner"}),
+    "team:reset-password": (
+        lambda w, m: [m.member.pk],
+        lambda w, m: {"delivery": "password"},
+    ),
+    "team:deactivate": (lambda w, m: [m.member.pk], lambda w, m: {}),
+    "team:reactivate": (lambda w, m: [m.gone.pk], lambda w, m: {}),
 }
 
 

@@ -216,6 +216,8 @@ OWN_PAGES = [
     "security:two-factor",
     "audit:list",
     "api_tokens:list",
+    "team:list",
+    "team:invite",
 ]
 
 

@@ -1,6 +1,7 @@
-"""Optional two-factor login for Owners: setting it up (the first code confirms
-it), the code page between the password and every other page, Staff never
-asked, turning it off with a current code, and django-otp's throttling."""
+"""Two-factor login for every role: setting it up (the first code confirms it),
+the code page between the password and every other page, Staff setting it up
+and asked as Owners are, turning it off with a current code, and django-otp's
+throttling. Owners requiring it: test_security_two_factor_required.py."""
 
 from __future__ import annotations
 
@@ -172,13 +173,34 @@ def test_logging_out_works_while_the_code_is_owed(client, owner_user):
     assert response["Location"].startswith(LOGIN)
 
 
-def test_staff_are_never_asked_for_a_code(client, staff_user):
-    # Even with a device (say, made in the admin), Staff go straight in.
+def test_staff_set_it_up_and_are_then_asked_for_a_code(client, staff_user):
+    password_login(client, staff_user)
+    assert "is <strong>off</strong>" in client.get(TWO_FACTOR).content.decode()
+    assert client.post(TWO_FACTOR)["Location"] == SETUP
+    device = TOTPDevice.objects.get(user=staff_user)
+    assert client.post(SETUP, {"code": code(device)})["Location"] == TWO_FACTOR
+    device.refresh_from_db()
+    assert device.confirmed
+    client.post(reverse("logout"))
+
+    password_login(client, staff_user)
+    assert client.session[CODE_PENDING] is True
+    assert client.get(CUSTOMERS)["Location"] == verify_redirect(CUSTOMERS)
+    response = client.post(VERIFY, {"code": code(device, 1), "next": CUSTOMERS})
+    assert response["Location"] == CUSTOMERS
+    assert client.get(CUSTOMERS).status_code == 200
+
+
+def test_a_staff_device_made_elsewhere_asks_for_a_code_too(client, staff_user):
+    # Say, made in the admin: whoever has a confirmed device owes a code.
     authenticator(staff_user)
     password_login(client, staff_user)
-    assert CODE_PENDING not in client.session
-    assert client.get(CUSTOMERS).status_code == 200
-    assert client.get(VERIFY)["Location"] == CUSTOMERS
+    assert client.get(CUSTOMERS)["Location"] == verify_redirect(CUSTOMERS)
+
+
+def test_the_two_factor_page_is_in_everyones_menu(staff_client):
+    page = staff_client.get(CUSTOMERS).content.decode()
+    assert f'href="{TWO_FACTOR}"' in page
 
 
 def test_without_a_confirmed_device_an_owner_is_not_asked(client, owner_user):
