@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("crm", "0006_audit_cheaper_writes"),
+        ("crm", "0009_owner_admin_permissions"),
     ]
 
     operations = [
