@@ -81,7 +81,7 @@ def base_env(**extra: str) -> dict:
 
 def test_worker_runs_a_task_through_redis():
     # Database 14 is this test's own, so no other worker takes the task.
-    redis_url = "redis://127.0.0.1:6379/14"
+    redis_url = os.environ.get("TEST_CRM_BROKER_URL", "redis://127.0.0.1:6379/14")
     cache = RedisCache(redis_url, {})
     assert run_worker_round_trip(base_env(REDIS_URL=redis_url), cache)
 
