@@ -281,7 +281,7 @@ def test_timeline_entries_show_who_and_what_can_still_be_refunded(
 
 
 def test_timeline_entries_escape_every_value(staff_client, django_user_model):
-    """The entries are written in Python (timeline_entries); nothing is raw."""
+    """Each source's entry template (customers/_timeline.html); nothing is raw."""
     evil = '<img src=x onerror="alert(1)">'
     author = django_user_model.objects.create(username="eve<b>")
     customer = CustomerFactory()

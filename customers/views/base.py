@@ -39,6 +39,12 @@ class CustomerPageMixin:
         page.object_list = attach_tag_names([ListedCustomer(row) for row in rows])
         return paginator, page, page.object_list, has_other_pages
 
+    def get_context_data(self, **kwargs):
+        # The rows link to <prefix><id>/ (customers/_customer_table.html): one
+        # reverse() a page, not one per row.
+        kwargs.setdefault("customer_url_prefix", reverse("customers:list"))
+        return super().get_context_data(**kwargs)
+
 
 class ServiceFormMixin:
     """form_valid hands the cleaned data to a service function.
