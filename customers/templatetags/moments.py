@@ -1,9 +1,9 @@
 """``{{ moment|strftime:"%Y-%m-%d" }}``: a date-time in the current time zone.
 
-The same text as ``|date:"Y-m-d"`` for these fixed numeric formats, at a
-fraction of its cost: Django's date filter builds a formatter per value, and
-the customer list writes 150 dates a page. Plain text, escaped by the template
-like any other value.
+The same text as ``|date:"Y-m-d H:i"`` for fixed numeric formats, at about a
+third of its cost (Django's date filter builds a formatter per value): the
+timeline writes one per entry. Plain text, escaped by the template like any other
+value. (The customer list's days are written by ListedCustomer, cheaper still.)
 """
 
 from datetime import date
