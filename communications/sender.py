@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.html import format_html
 
 from customers.locking import lock_customer
 from customers.models import Customer, Interaction
@@ -210,7 +211,9 @@ def _with_unsubscribe(rendered, link: str, channel: str) -> tuple[str, str]:
     if link not in text:
         text += f"\n\nUnsubscribe: {link}" if channel == "email" else f" Stop: {link}"
     if html and link not in html:
-        html += f'<p><a href="{link}">Unsubscribe</a></p>'
+        # The link is SITE_URL and a signed token (no customer text), escaped
+        # all the same: a SITE_URL with an "&" stays one attribute.
+        html += format_html('<p><a href="{}">Unsubscribe</a></p>', link)
     return text, html
 
 

@@ -4,7 +4,8 @@ customers imports neither app. Each registers here from its AppConfig.ready():
 
 - a *panel*: a card in the customer page's side column, drawn from a template
   with a context function ``(request, customer) -> dict``;
-- a *timeline source*: a model whose rows join the customer's timeline (see
+- a *timeline source*: a model whose rows join the customer's timeline, each
+  entry drawn by the template it names (see
   customers.timeline.register_timeline_source);
 - a *nav item*: a link in the top bar, for Staff or for Owners only;
 - a *demo seeder*: ``seed(seed: int) -> str`` run by ``seed_demo`` after the

@@ -9,7 +9,6 @@ Django's Paginator can page it like a QuerySet.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -56,18 +55,16 @@ class TimelineSource:
     """A model whose rows belong on a customer's timeline.
 
     ``fields`` maps shared columns (COLUMNS[4:]) to the model's fields; the rest
-    are NULL. ``template`` draws one entry (given ``item``, an unsaved copy
-    holding those fields), or ``draw(item)`` returns its escaped HTML, which is
-    quicker for a source with many entries a page; the built-in sources are
-    drawn by the page itself.
+    are NULL. ``template`` draws one entry, included by customers/_timeline.html
+    with ``item`` (an unsaved copy holding those fields), ``customer`` and
+    ``page_url``; Django escapes what it prints.
     """
 
     model: type[Model]
     fields: dict[str, str]
-    template: str = ""
+    template: str
     occurred_at: str = "occurred_at"
     by: str | None = "by__username"
-    draw: Callable[[Model], str] | None = None
 
 
 # Which model field fills each column, per source.
@@ -80,6 +77,7 @@ SOURCES: dict[str, TimelineSource] = {
             "t_subject": "subject",
             "t_body": "body",
         },
+        template="customers/_timeline_interaction.html",
     ),
     "purchase": TimelineSource(
         Purchase,
@@ -90,10 +88,12 @@ SOURCES: dict[str, TimelineSource] = {
             "t_amount": "amount",
             "t_refunded_amount": "refunded_amount",
         },
+        template="customers/_timeline_purchase.html",
     ),
     "feedback": TimelineSource(
         Feedback,
         {"t_kind": "kind", "t_body": "comment", "t_score": "score"},
+        template="customers/_timeline_feedback.html",
     ),
 }
 
@@ -104,8 +104,8 @@ def register_timeline_source(name: str, source: TimelineSource) -> None:
     Called from that app's AppConfig.ready(); the model needs a ``customer``
     foreign key and a date-time field named by ``source.occurred_at``.
     """
-    if not (source.template or source.draw):
-        raise ValueError("A registered timeline source needs a template or draw.")
+    if not source.template:
+        raise ValueError("A registered timeline source needs a template.")
     unknown = set(source.fields) - set(NAMES[4:])
     if unknown:
         raise ValueError(f"Unknown timeline columns: {sorted(unknown)}")
@@ -118,7 +118,7 @@ class TimelineEntry:
     occurred_at: datetime
     by: str  # the username of who recorded it, or ""
     item: Model  # a copy holding only the timeline's fields: for display only
-    template: str = ""  # how a registered source's entry is drawn
+    template: str  # the source's template, which draws the entry
 
 
 CENT = Decimal("0.01")

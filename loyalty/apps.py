@@ -14,7 +14,6 @@ class LoyaltyConfig(AppConfig):
         from .data_rights import erase_loyalty, export_loyalty
         from .models import PointsEntry
         from .panel import loyalty_panel
-        from .timeline import draw_points_entry
 
         # Every purchase earns through record_purchase's signal or the bulk
         # import's; refunds and merges follow the customers' own services.
@@ -39,7 +38,7 @@ class LoyaltyConfig(AppConfig):
             TimelineSource(
                 PointsEntry,
                 {"t_kind": "kind", "t_score": "points", "t_body": "reason"},
-                draw=draw_points_entry,
+                template="loyalty/_timeline_points.html",
             ),
         )
         hooks.register_nav_item("Loyalty", "loyalty:overview", owner_only=True)

@@ -119,9 +119,12 @@ class TwoFactorSetupView(LoginRequiredMixin, FormView):
         return handler(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
+        # reviewed: qrcode's SVG of the device's otpauth:// link is one <path> of
+        # the code's squares; the link (secret, issuer, username) is only in the
+        # pattern, never written into the markup as text.
+        qr_code = mark_safe(two_factor.qr_code_svg(self.device))
         return super().get_context_data(
-            # Made here from the device's secret: no text of anyone's inside.
-            qr_code=mark_safe(two_factor.qr_code_svg(self.device)),
+            qr_code=qr_code,
             secret=two_factor.secret_of(self.device),
             **kwargs,
         )

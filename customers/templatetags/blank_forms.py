@@ -8,6 +8,10 @@ prefix, initial values and the choices of its choice fields, so that is the key;
 the choices are read fresh on every view (a new staff user or reward shows at
 once), only the rendering is skipped. A bound form (one with errors) is always
 rendered afresh.
+
+What is kept is crispy's output as its templates rendered it (a SafeString that
+Django escaped while rendering), so the tag hands it back as it is: no
+mark_safe here.
 """
 
 from __future__ import annotations
@@ -18,12 +22,12 @@ from collections.abc import Hashable
 
 from crispy_forms.utils import render_crispy_form
 from django import forms, template
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 register = template.Library()
 
 MAX_ENTRIES = 256
-_rendered: OrderedDict[Hashable, str] = OrderedDict()
+_rendered: OrderedDict[Hashable, SafeString] = OrderedDict()
 _lock = threading.Lock()
 
 
@@ -54,7 +58,7 @@ def form_key(form: forms.BaseForm) -> Hashable:
     )
 
 
-def render_blank_form(form: forms.BaseForm) -> str:
+def render_blank_form(form: forms.BaseForm) -> SafeString:
     if form.is_bound:
         return render_crispy_form(form)
     key = form_key(form)
@@ -79,4 +83,4 @@ def clear() -> None:
 @register.simple_tag
 def blank_form(form: forms.BaseForm) -> SafeString:
     """The form as ``{% crispy form %}`` renders it (the <form> tag is the page's)."""
-    return mark_safe(render_blank_form(form))
+    return render_blank_form(form)

@@ -1,6 +1,6 @@
 """A customer's page: profile, figures, and the timeline of their history."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -281,7 +281,7 @@ def test_timeline_entries_show_who_and_what_can_still_be_refunded(
 
 
 def test_timeline_entries_escape_every_value(staff_client, django_user_model):
-    """The entries are written in Python (timeline_entries); nothing is raw."""
+    """Each source's entry template (customers/_timeline.html); nothing is raw."""
     evil = '<img src=x onerror="alert(1)">'
     author = django_user_model.objects.create(username="eve<b>")
     customer = CustomerFactory()
@@ -307,3 +307,21 @@ def test_timeline_entries_escape_every_value(staff_client, django_user_model):
     refund = reverse("customers:purchase-refund", args=[customer.pk, purchase.pk])
     assert f'href="{refund}">Refund…' in timeline
     assert f'id="purchase-{purchase.pk}"' in timeline
+
+
+def test_timeline_times_are_in_the_business_time_zone(staff_client, settings):
+    """customers/_timeline.html writes each entry's minute (the strftime filter)
+    in the time zone of the request, as the Python-built entries did."""
+    settings.TIME_ZONE = "Asia/Kolkata"  # UTC+5:30
+    customer = CustomerFactory()
+    call = services.log_interaction(
+        customer=customer,
+        kind="call",
+        subject="Late call",
+        occurred_at=datetime(2024, 3, 1, 20, 45, tzinfo=UTC),
+    )
+    page = staff_client.get(detail(customer)).content.decode()
+    assert (
+        f'id="interaction-{call.pk}"><div class="small text-muted">2024-03-02 02:15'
+        in page
+    )

@@ -186,6 +186,14 @@ def test_needs_follow_up_takes_the_number_of_days(staff_client):
     assert [c.first_name for c in response.context["customers"]] == ["60 days"]
 
 
+def test_needs_follow_up_links_each_row_to_the_customers_page(staff_client):
+    """The rows are the list's (customers/_customer_table.html): the links are
+    /customers/<id>/, not relative to this page."""
+    waiting = CustomerFactory(last_contact_at=ago(40))
+    page = staff_client.get(NEEDS).content.decode()
+    assert f'<td><a href="{waiting.get_absolute_url()}">' in page
+
+
 @pytest.mark.parametrize("days", ["abc", "-5", "0", "99999999"])
 def test_needs_follow_up_survives_bad_days(staff_client, days):
     assert staff_client.get(NEEDS, {"days": days}).status_code == 200

@@ -1,6 +1,6 @@
 """The customer list: search, filters, sorts, pages, empty states, query counts."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -288,3 +288,24 @@ def test_list_rows_name_customers_as_their_page_does(staff_client, staff_user):
     assert rows[unnamed.pk].full_name == unnamed.full_name == "x@example.com"
     assert rows[named.pk].owner_username == staff_user.username
     assert rows[unnamed.pk].owner_id is None
+
+
+def test_list_rows_show_days_in_the_business_time_zone(staff_client, settings):
+    """The rows' days are written as the row is made (ListedCustomer), in the
+    time zone of the request, and "never" where there is none."""
+    settings.TIME_ZONE = "Asia/Kolkata"  # UTC+5:30
+    late_evening_utc = datetime(2024, 3, 1, 20, 45, tzinfo=UTC)
+    made = CustomerFactory(
+        last_purchase_at=late_evening_utc,
+        last_contact_at=None,
+        created_at=late_evening_utc - timedelta(days=30),
+        orders_count=1234,
+        total_spent=Decimal("12345.50"),
+    )
+    page = staff_client.get(LIST).content.decode()
+    row = page[page.index(f'href="/customers/{made.pk}/"') :]
+    row = row[: row.index("</tr>")]
+    assert (
+        '<td class="text-end">1234</td><td class="text-end">12345.50</td>'
+        "<td>2024-03-02</td><td>never</td><td>2024-02-01</td>"
+    ) in row

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.views.generic import TemplateView
 
 from .. import services
@@ -36,8 +37,15 @@ class CustomerPageMixin:
         )
         # The page's slice, still unread; counted above without the owner join.
         rows = rows.values_list(*ListedCustomer.FIELDS)
-        page.object_list = attach_tag_names([ListedCustomer(row) for row in rows])
+        zone = timezone.get_current_timezone()
+        page.object_list = attach_tag_names([ListedCustomer(row, zone) for row in rows])
         return paginator, page, page.object_list, has_other_pages
+
+    def get_context_data(self, **kwargs):
+        # The rows link to <prefix><id>/ (customers/_customer_table.html): one
+        # reverse() a page, not one per row.
+        kwargs.setdefault("customer_url_prefix", reverse("customers:list"))
+        return super().get_context_data(**kwargs)
 
 
 class ServiceFormMixin:

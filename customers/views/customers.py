@@ -6,7 +6,6 @@ from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Avg, Q
 from django.http import Http404, QueryDict
-from django.urls import reverse
 from django.views.generic import DetailView, FormView, ListView
 
 from .. import services
@@ -53,7 +52,6 @@ class CustomerListView(StaffRequiredMixin, CustomerPageMixin, ListView):
         mine = params.get("owner") == str(self.request.user.pk)
         context.update(
             title="My customers" if mine else self.title,
-            customer_url_prefix=reverse("customers:list"),
             filter_form=self.filter_form,
             querystring=params.urlencode(),
             filters_active=bool(filters),

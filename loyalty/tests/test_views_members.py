@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
@@ -242,7 +243,8 @@ def test_card_figures_follow_the_day(
 
 
 def test_points_entries_on_the_timeline_are_escaped_and_signed():
-    from loyalty.timeline import draw_points_entry
+    def draw_points_entry(item: PointsEntry) -> str:
+        return render_to_string("loyalty/_timeline_points.html", {"item": item})
 
     taken = PointsEntry(kind="adjust", points=-5, reason='<b onclick="x">late</b>')
     html = draw_points_entry(taken)
