@@ -104,14 +104,6 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-# The customer page's big read queries are prepared on PostgreSQL
-# (customers/baked.py). Turn off behind PgBouncer in transaction mode.
-PREPARE_BAKED_QUERIES = env.bool("PREPARE_BAKED_QUERIES", default=True)
-if PREPARE_BAKED_QUERIES and "postgresql" in DATABASES["default"]["ENGINE"]:
-    # Django turns psycopg's prepared statements off (None). Its own cursors
-    # bind on the client and are never prepared whatever this says; only the
-    # baked queries' cursors, which ask for it, are.
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -128,8 +120,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # lockouts under /settings/security/lockouts/.
 AUTHENTICATION_BACKENDS = [
     "crm.security.lockouts.LoginLockoutBackend",
-    # Django's ModelBackend; its per-request user lookup baked.
-    "crm.security.backends.BakedModelBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))

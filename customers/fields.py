@@ -3,7 +3,6 @@
 from django import forms
 from django.forms.models import ModelChoiceIterator
 
-from .baked import BakedQuery
 from .models.customer import validate_report_day
 
 
@@ -32,29 +31,13 @@ class EvaluatedChoiceIterator(ModelChoiceIterator):
         return len(self._objects()) + (1 if self.field.empty_label is not None else 0)
 
     def _objects(self):
-        baked = getattr(self.field, "baked", None)
-        if baked is None:
-            return self.queryset  # evaluated once, then cached on the queryset
-        # Kept on the field, which each form instance has a copy of.
-        if getattr(self.field, "_baked_objects", None) is None:
-            self.field._baked_objects = baked.instances()
-        return self.field._baked_objects
+        return self.queryset  # evaluated once, then cached on the queryset
 
 
 class ShortModelChoiceField(forms.ModelChoiceField):
-    """``bake_as="name"``: the choices are read with a baked query (compiled
-    once, customers.baked), for a field on a page seen all day. Its queryset
-    must then stay the one it was made with."""
+    """A choice of one from a short list, read with one plain query."""
 
     iterator = EvaluatedChoiceIterator
-
-    def __init__(self, queryset, *args, bake_as: str | None = None, **kwargs) -> None:
-        super().__init__(queryset, *args, **kwargs)
-        self.baked = (
-            BakedQuery(lambda: queryset, ("choices", bake_as), keyed=False)
-            if bake_as
-            else None
-        )
 
 
 class ShortModelMultipleChoiceField(forms.ModelMultipleChoiceField):

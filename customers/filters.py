@@ -59,13 +59,11 @@ class CustomerFilterForm(forms.Form):
         queryset=Tag.objects.all(),
         required=False,
         empty_label="Any tag",
-        bake_as="customer-filter-tag",
     )
     owner = ShortModelChoiceField(
         queryset=get_user_model().objects.filter(is_active=True).order_by("username"),
         required=False,
         empty_label="Anyone",
-        bake_as="customer-filter-owner",
     )
     no_contact_days = forms.IntegerField(
         required=False, min_value=1, max_value=3650, label="No contact in (days)"

@@ -151,7 +151,6 @@ class InteractionForm(CrispyMixin, forms.Form):
         required=False,
         label="Follow-up by",
         empty_label="Me",
-        bake_as="interaction-follow-up-assignee",
     )
     follow_up_note = forms.CharField(
         max_length=200, required=False, label="Follow-up note"

@@ -7,27 +7,20 @@ loyalty program, outreach rules, imports). Superusers count as Owners.
 from django.contrib.auth.mixins import LoginRequiredMixin, UserPassesTestMixin
 from django.contrib.auth.models import Group
 
-from .baked import BakedQuery
-
 STAFF = "Staff"
 OWNER = "Owner"
-
-# Asked on every page: compiled once (customers.baked).
-GROUP_NAMES = BakedQuery(
-    lambda user_id: Group.objects.filter(user__id=user_id).values_list("name"),
-    "role-group-names",
-)
 
 
 def _groups(user) -> set[str]:
     # Cached on the user object: templates and views ask several times a request.
     if not hasattr(user, "_crm_groups"):
-        remember_groups(user, {name for (name,) in GROUP_NAMES.rows(user.pk)})
+        names = Group.objects.filter(user__id=user.pk).values_list("name", flat=True)
+        remember_groups(user, set(names))
     return user._crm_groups
 
 
 def remember_groups(user, names: set[str]) -> None:
-    """The user's group names, read with the user (crm.security.backends)."""
+    """The user's group names, when they are known already."""
     user._crm_groups = names
 
 

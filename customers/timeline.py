@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import connection
 from django.db.models import (
     CharField,
     DateTimeField,
@@ -21,12 +20,12 @@ from django.db.models import (
     F,
     IntegerField,
     Model,
+    Q,
     TextField,
     Value,
 )
 from django.db.models.functions import Cast
 
-from .baked import BakedQuery
 from .models import Customer, Feedback, Interaction, Purchase
 
 # The shared columns, each a (name, output field) pair; every branch of the
@@ -166,24 +165,26 @@ _ITEM_FIELDS: dict[str, tuple] = {}
 
 # Entries at the same instant keep a stable order: by kind, then newest id.
 ORDER = ("-t_occurred_at", "-t_source", "-t_pk")
-ORDER_SQL = "t_occurred_at DESC, t_source DESC, t_pk DESC"
 
 
-def _keys(source: str, customer_id: int):
-    """One source's rows with the three columns the timeline sorts on."""
+def _keys(source: str, customer_id: int, between=None):
+    """One source's rows with the three columns the timeline sorts on;
+    `between` (first, last) keeps those without a moment or within it."""
     spec = SOURCES[source]
-    return (
-        spec.model.objects.filter(customer_id=customer_id)
-        .annotate(
-            t_source=Value(source, output_field=CharField()),
-            t_pk=F("pk"),
-            t_occurred_at=F(spec.occurred_at),
-        )
-        .order_by()
-    )
+    rows = spec.model.objects.filter(customer_id=customer_id)
+    if between is not None:
+        window = Q(**{f"{spec.occurred_at}__isnull": True})
+        if between:
+            window |= Q(**{f"{spec.occurred_at}__range": between})
+        rows = rows.filter(window)
+    return rows.annotate(
+        t_source=Value(source, output_field=CharField()),
+        t_pk=F("pk"),
+        t_occurred_at=F(spec.occurred_at),
+    ).order_by()
 
 
-def _branch(source: str, customer_id: int):
+def _branch(source: str, customer_id: int, between=None):
     """One source's rows with every column of an entry (NAMES)."""
     spec = SOURCES[source]
     columns = {
@@ -193,49 +194,26 @@ def _branch(source: str, customer_id: int):
         field = spec.fields.get(name)
         # A typed NULL: an untyped one is text to PostgreSQL's UNION.
         columns[name] = F(field) if field else Cast(Value(None), output_field)
-    return _keys(source, customer_id).annotate(**columns).values_list(*NAMES)
+    return _keys(source, customer_id, between).annotate(**columns).values_list(*NAMES)
 
 
-def _union(branch, customer_id: int):
-    first, *rest = (branch(source, customer_id) for source in SOURCES)
+def _sort_keys(source: str, customer_id: int, between=None):
+    return _keys(source, customer_id, between).values_list(*NAMES[:3])
+
+
+def _union(branch, customer_id: int, between=None):
+    first, *rest = (branch(source, customer_id, between) for source in SOURCES)
     return first.union(*rest, all=True)
 
 
-def _baked(name: str) -> BakedQuery:
-    """The UNION of every source's rows ("rows") or sort keys ("keys")."""
-    # Keyed on the registered sources too: a source registered later (a test's)
-    # gets a query of its own.
-    key = (name, tuple((source, id(spec)) for source, spec in SOURCES.items()))
-    baked = _BAKED.get(key)
-    if baked is None:
-        if name == "rows":
-            baked = BakedQuery(lambda pk: _union(_branch, pk), key)
-        else:
-            baked = BakedQuery(
-                lambda pk: _union(
-                    lambda source, pk: _keys(source, pk).values_list(*NAMES[:3]), pk
-                ),
-                key,
-            )
-        _BAKED[key] = baked
-    return baked
-
-
-_BAKED: dict[tuple, BakedQuery] = {}
-
-
 class Timeline:
-    """A sliceable, countable view of a customer's history, newest first.
-
-    Its queries are baked (customers.baked): compiled once, then run for each
-    customer, since compiling the five-way UNION cost more than running it.
-    """
+    """A sliceable, countable view of a customer's history, newest first."""
 
     def __init__(self, customer: Customer) -> None:
         self.customer = customer
 
     def count(self) -> int:
-        return _baked("keys").count(self.customer.pk)
+        return _union(_sort_keys, self.customer.pk).count()
 
     def __len__(self) -> int:
         return self.count()
@@ -247,11 +225,7 @@ class Timeline:
         limit = page.stop - start
         if start:
             return self._deep_page(start, limit)
-        rows = _baked("rows").rows(
-            self.customer.pk,
-            wrap=f"SELECT * FROM ({{sql}}) t ORDER BY {ORDER_SQL} LIMIT %s",
-            extra=[limit],
-        )
+        rows = _union(_branch, self.customer.pk).order_by(*ORDER)[:limit]
         return [_entry(row) for row in rows]
 
     def _deep_page(self, start: int, limit: int) -> list[TimelineEntry]:
@@ -261,25 +235,15 @@ class Timeline:
         them cost ten times the page itself; the keys sort in a fraction of that.
         The rows are then read between the page's first and last moment.
         """
-        keys = _baked("keys").rows(
-            self.customer.pk,
-            wrap=f"SELECT * FROM ({{sql}}) t ORDER BY {ORDER_SQL} LIMIT %s OFFSET %s",
-            extra=[limit, start],
+        keys = list(
+            _union(_sort_keys, self.customer.pk).order_by(*ORDER)[start : start + limit]
         )
         if not keys:
             return []
         position = {(source, pk): i for i, (source, pk, _) in enumerate(keys)}
         moments = [at for _, _, at in keys if at is not None]
-        where, extra = "t_occurred_at IS NULL", []
-        if moments:
-            adapt = connection.ops.adapt_datetimefield_value
-            where += " OR t_occurred_at BETWEEN %s AND %s"
-            extra = [adapt(min(moments)), adapt(max(moments))]
-        rows = _baked("rows").rows(
-            self.customer.pk,
-            wrap=f"SELECT * FROM ({{sql}}) t WHERE {where}",
-            extra=extra,
-        )
+        between = (min(moments), max(moments)) if moments else ()
+        rows = _union(_branch, self.customer.pk, between)
         # The window may hold other entries at its first and last moment.
         wanted = [row for row in rows if (row[0], row[1]) in position]
         wanted.sort(key=lambda row: position[row[0], row[1]])

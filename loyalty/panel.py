@@ -15,7 +15,6 @@ from django.db.models import Min, Q, Sum
 from django.http import HttpRequest
 from django.utils import timezone
 
-from customers.baked import BakedQuery
 from customers.roles import is_owner
 
 from .forms import RedeemForm
@@ -25,33 +24,6 @@ from .services.tiers import qualifying_rows
 EXPIRING_SOON_DAYS = 30
 RECENT_ENTRIES = 5
 RECENT_TIER_CHANGES = 3
-
-# The card is on every customer page: its reads are baked (compiled once,
-# customers.baked); the two sums, which depend on the day, once a day.
-MEMBERSHIP = BakedQuery(
-    lambda customer_id: Membership.objects.select_related("tier").filter(
-        customer_id=customer_id
-    ),
-    "loyalty-card-membership",
-)
-TIERS = BakedQuery(lambda: Tier.objects.all(), "loyalty-card-tiers", keyed=False)
-RECENT = BakedQuery(
-    lambda membership_id: (
-        PointsEntry.objects.filter(membership_id=membership_id)
-        .select_related("by")
-        .order_by("-occurred_at", "-pk")[:RECENT_ENTRIES]
-    ),
-    "loyalty-card-recent-entries",
-)
-TIER_CHANGES = BakedQuery(
-    lambda membership_id: TierChange.objects.filter(membership_id=membership_id)[
-        :RECENT_TIER_CHANGES
-    ],
-    "loyalty-card-tier-changes",
-)
-REWARDS = BakedQuery(
-    lambda: Reward.objects.available(), "loyalty-card-rewards", keyed=False
-)
 
 
 def next_tier_progress(
@@ -69,71 +41,62 @@ def next_tier_progress(
     return following, max(0, min(percent, 100))
 
 
-def qualifying_figure(program: Program, today: date) -> BakedQuery:
-    """A member's 12-month figure (services.tiers), compiled once a day."""
-    return BakedQuery(
-        lambda membership_id: qualifying_rows(
-            program, today, membership_ids=[membership_id]
-        ),
-        ("loyalty-card-qualifying", program.tier_basis, today),
-    )
-
-
-def lots_summary(today: date) -> BakedQuery:
+def lots_summary(membership_id: int, today: date) -> dict:
     """A member's open lots: spendable, pending, expiring soon and when."""
     soon = today + timedelta(days=EXPIRING_SOON_DAYS)
-    return BakedQuery(
-        lambda membership_id: (
-            PointsEntry.objects.filter(membership_id=membership_id)
-            .open()
-            .values("membership_id")
-            .annotate(
-                spendable=Sum(
-                    "remaining",
-                    filter=(Q(available_on__isnull=True) | Q(available_on__lte=today))
-                    & (Q(expires_on__isnull=True) | Q(expires_on__gt=today)),
-                ),
-                pending=Sum("remaining", filter=Q(available_on__gt=today)),
-                expiring=Sum(
-                    "remaining", filter=Q(expires_on__gt=today, expires_on__lte=soon)
-                ),
-                expiring_on=Min(
-                    "expires_on", filter=Q(expires_on__gt=today, expires_on__lte=soon)
-                ),
-            )
-            .values_list("spendable", "pending", "expiring", "expiring_on")
-        ),
-        ("loyalty-card-lots", today),
+    return (
+        PointsEntry.objects.filter(membership_id=membership_id)
+        .open()
+        .aggregate(
+            spendable=Sum(
+                "remaining",
+                filter=(Q(available_on__isnull=True) | Q(available_on__lte=today))
+                & (Q(expires_on__isnull=True) | Q(expires_on__gt=today)),
+            ),
+            pending=Sum("remaining", filter=Q(available_on__gt=today)),
+            expiring=Sum(
+                "remaining", filter=Q(expires_on__gt=today, expires_on__lte=soon)
+            ),
+            expiring_on=Min(
+                "expires_on", filter=Q(expires_on__gt=today, expires_on__lte=soon)
+            ),
+        )
     )
 
 
 def loyalty_panel(request: HttpRequest, customer) -> dict:
     program = Program.current()
-    # One at most (a one-to-one).
-    membership = next(iter(MEMBERSHIP.instances(customer.pk)), None)
+    membership = (
+        Membership.objects.select_related("tier").filter(customer=customer).first()
+    )
     if membership is None:
         return {"program": program, "membership": None}
     today = timezone.localdate()
-    figure = qualifying_figure(program, today).rows(membership.pk)
+    figure = list(qualifying_rows(program, today, membership_ids=[membership.pk]))
     qualifying = Decimal(figure[0][1]) if figure else Decimal("0")
-    (spendable, pending, expiring, expiring_on), *_ = lots_summary(today).rows(
-        membership.pk
-    ) or [(None, None, None, None)]
-    tiers = TIERS.instances()
-    next_tier, progress = next_tier_progress(tiers, membership.tier, qualifying)
+    lots = lots_summary(membership.pk, today)
+    next_tier, progress = next_tier_progress(
+        list(Tier.objects.all()), membership.tier, qualifying
+    )
     return {
         "program": program,
         "membership": membership,
-        "spendable": spendable or 0,
-        "pending": pending or 0,
-        "expiring": expiring or 0,
-        "expiring_on": expiring_on,
+        "spendable": lots["spendable"] or 0,
+        "pending": lots["pending"] or 0,
+        "expiring": lots["expiring"] or 0,
+        "expiring_on": lots["expiring_on"],
         "expiring_days": EXPIRING_SOON_DAYS,
         "next_tier": next_tier,
         "progress": progress,
         "to_next_tier": (next_tier.threshold - qualifying) if next_tier else None,
-        "recent_entries": RECENT.instances(membership.pk),
-        "tier_changes": TIER_CHANGES.instances(membership.pk),
-        "redeem_form": RedeemForm(rewards=REWARDS.instances()),
+        "recent_entries": list(
+            PointsEntry.objects.filter(membership=membership)
+            .select_related("by")
+            .order_by("-occurred_at", "-pk")[:RECENT_ENTRIES]
+        ),
+        "tier_changes": list(
+            TierChange.objects.filter(membership=membership)[:RECENT_TIER_CHANGES]
+        ),
+        "redeem_form": RedeemForm(rewards=Reward.objects.available()),
         "can_adjust": is_owner(request.user),
     }

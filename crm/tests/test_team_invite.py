@@ -59,10 +59,10 @@ def test_the_list_shows_everyone_with_role_two_factor_and_last_login(
     owner_client, owner_user, staff_user, django_assert_max_num_queries
 ):
     gone = UserFactory(username="gone", first_name="Gus", is_active=False)
-    # The user (the session is in the cache), the count, one query for the
-    # page of members (role and two-factor as subqueries, however many rows),
-    # and the nav bar's segments and follow-ups: 5.
-    with django_assert_max_num_queries(5):
+    # The user and their groups (the session is in the cache), the count, one
+    # query for the page of members (role and two-factor as subqueries, however
+    # many rows), and the nav bar's segments and follow-ups: 6.
+    with django_assert_max_num_queries(6):
         page = owner_client.get(TEAM)
     assert page.status_code == 200
     html = page.content.decode()

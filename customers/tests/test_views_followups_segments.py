@@ -333,8 +333,7 @@ def test_segments_page_lists_them(staff_client, staff_user):
 
 
 def test_nav_count_moves_with_the_day(staff_client, staff_user, monkeypatch):
-    """The badge's query is compiled once per day (customers.baked); the next
-    day's count is that day's."""
+    """The badge counts what is due by today: the next day's count is that day's."""
     follow_up(assignee=staff_user, due_in_days=0, note="today")
     follow_up(assignee=staff_user, due_in_days=2, note="later")
     badge = 'title="Overdue or due today">{}</span>'

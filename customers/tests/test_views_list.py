@@ -269,8 +269,7 @@ def test_filter_fields_keep_what_was_asked_escaped_and_name_bad_values(staff_cli
 
 
 def test_new_tags_and_segments_show_on_the_next_page(staff_client, staff_user):
-    """The filter's tags and the nav's segments are baked queries: compiled once,
-    read afresh on every page."""
+    """The filter's tags and the nav's segments are read afresh on every page."""
     assert "Newcomers" not in staff_client.get(LIST).content.decode()
     tag = TagFactory(name="Newcomers")
     SavedSegment.objects.create(name="Lapsed VIPs", params={}, created_by=staff_user)

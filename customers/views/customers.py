@@ -5,11 +5,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Avg, Q
-from django.http import Http404, QueryDict
+from django.http import QueryDict
+from django.shortcuts import get_object_or_404
 from django.views.generic import DetailView, FormView, ListView
 
 from .. import services
-from ..baked import BakedQuery
 from ..filters import FILTER_FIELDS, list_customers
 from ..forms import (
     CustomerForm,
@@ -84,69 +84,35 @@ class NeedsFollowUpView(StaffRequiredMixin, CustomerPageMixin, ListView):
         return super().get_context_data(days=days, querystring=f"days={days}", **kwargs)
 
 
-# The customer page's own queries, by the customer's id: baked (compiled once,
-# customers.baked), as the page is the one staff open all day.
-CUSTOMER_PAGE = {
-    "customer": BakedQuery(
-        lambda pk: Customer.objects.select_related("owner", "erasure__by").filter(
-            pk=pk
-        ),
-        "customer-page",
-    ),
-    "tags": BakedQuery(
-        lambda pk: (
-            Customer.tags.through.objects.filter(customer_id=pk)
-            .order_by("tag__name")
-            .values_list("tag__name")
-        ),
-        "customer-page-tags",
-    ),
-    # One row (or none, without feedback): the two averages.
-    "scores": BakedQuery(
-        lambda pk: (
-            Feedback.objects.filter(customer_id=pk)
-            .values("customer_id")
-            .annotate(
-                csat=Avg("score", filter=Q(kind=Feedback.Kind.CSAT)),
-                nps=Avg("score", filter=Q(kind=Feedback.Kind.NPS)),
-            )
-            .values_list("csat", "nps")
-        ),
-        "customer-page-scores",
-    ),
-    "follow_ups": BakedQuery(
-        lambda pk: (
-            FollowUp.objects.filter(customer_id=pk).open().select_related("assignee")
-        ),
-        "customer-page-follow-ups",
-    ),
-}
-
-
 class CustomerDetailView(StaffRequiredMixin, DetailView):
     template_name = "customers/customer_detail.html"
     context_object_name = "customer"
 
     def get_object(self, queryset=None):
-        found = CUSTOMER_PAGE["customer"].instances(self.kwargs["pk"])
-        if not found:
-            raise Http404("No such customer.")
-        customer = found[0]
-        customer.tag_names = [
-            name for (name,) in CUSTOMER_PAGE["tags"].rows(customer.pk)
-        ]
+        customer = get_object_or_404(
+            Customer.objects.select_related("owner", "erasure__by"),
+            pk=self.kwargs["pk"],
+        )
+        customer.tag_names = list(
+            customer.tags.order_by("name").values_list("name", flat=True)
+        )
         return customer
 
     def get_context_data(self, **kwargs):
         customer = self.object
         timeline = Paginator(Timeline(customer), TIMELINE_PER_PAGE)
-        (csat, nps), *_ = CUSTOMER_PAGE["scores"].rows(customer.pk) or [(None, None)]
+        scores = Feedback.objects.filter(customer=customer).aggregate(
+            csat=Avg("score", filter=Q(kind=Feedback.Kind.CSAT)),
+            nps=Avg("score", filter=Q(kind=Feedback.Kind.NPS)),
+        )
         return super().get_context_data(
             timeline=timeline.get_page(self.request.GET.get("page")),
-            average_csat=csat,
-            average_nps=nps,
+            average_csat=scores["csat"],
+            average_nps=scores["nps"],
             days_since_contact=customer.days_since_last_contact(),
-            open_follow_ups=CUSTOMER_PAGE["follow_ups"].instances(customer.pk),
+            open_follow_ups=FollowUp.objects.filter(customer=customer)
+            .open()
+            .select_related("assignee"),
             interaction_form=InteractionForm(),
             purchase_form=PurchaseForm(),
             feedback_form=FeedbackForm(),

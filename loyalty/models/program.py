@@ -12,8 +12,6 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from customers.baked import BakedQuery
-
 # Tiers qualify on what happened over this many months up to today.
 TIER_WINDOW_MONTHS = 12
 
@@ -109,8 +107,8 @@ class Program(models.Model):
     @classmethod
     def current(cls) -> Program:
         """The program; an unsaved, switched-off default until an Owner saves it."""
-        found = _CURRENT_PROGRAM.instances(cls.SINGLE_ROW_ID)
-        return found[0] if found else cls(pk=cls.SINGLE_ROW_ID)
+        found = cls.objects.filter(pk=cls.SINGLE_ROW_ID).first()
+        return found or cls(pk=cls.SINGLE_ROW_ID)
 
     def points_for(self, amount: Decimal, multiplier: Decimal = Decimal("1")) -> int:
         """Points a purchase of `amount` earns at a tier's multiplier, rounded down."""
@@ -133,12 +131,6 @@ class Program(models.Model):
         today = today or timezone.localdate()
         first_day = add_months(today, -TIER_WINDOW_MONTHS)
         return timezone.make_aware(datetime.combine(first_day, time.min))
-
-
-# Read for every purchase's points and on every customer page: compiled once.
-_CURRENT_PROGRAM = BakedQuery(
-    lambda pk: Program.objects.filter(pk=pk), "loyalty-current-program"
-)
 
 
 class Tier(models.Model):

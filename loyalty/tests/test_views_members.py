@@ -229,9 +229,9 @@ def test_member_page_of_a_non_member_offers_enrolment(staff_client, program):
 def test_card_figures_follow_the_day(
     rf: RequestFactory, staff_user, member, monkeypatch
 ):
-    """The card's sums are compiled once a day (customers.baked): on a later day
-    they are that day's. 20 points expire in about 15 days; a month on, they are
-    gone from "spendable" and "expiring"."""
+    """The card's sums are the day's: on a later day they are that day's. 20
+    points expire in about 15 days; a month on, they are gone from "spendable"
+    and "expiring"."""
     request = rf.get("/")
     request.user = staff_user
     today = loyalty_panel(request, member)
