@@ -7,9 +7,14 @@ of each transaction on the connection: one extra round trip per transaction,
 none for reads outside a transaction (most page views). A write outside any
 transaction (autocommit) is run inside one so the settings apply to it.
 
-Use AuditActorMiddleware for web requests and ``acting_as(user, origin=...)``
-in commands and tasks. The setting is local to the transaction, so it can never
-leak into another request's work on a reused connection.
+Web requests are attributed by crm.audit.actor.AuditActorMiddleware; commands,
+import jobs and tasks wrap their work in ``acting_as(user, origin=...)``. The
+setting is local to the transaction, so it can never leak into another
+request's work on a reused connection.
+
+It lives in customers, the app every other imports, so that customers' own
+imports can name their user; the triggers and the audit trail are crm's
+(crm/audit/).
 """
 
 from __future__ import annotations
@@ -18,9 +23,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.http import HttpRequest, HttpResponse
 
-from customers.database import is_postgresql
+from .database import is_postgresql
 
 SET_ACTOR_SQL = (
     "SELECT set_config('crm.actor', %s, true), set_config('crm.origin', %s, true)"
@@ -121,23 +125,3 @@ def acting_as(
     wrapper = ActorWrapper(lambda: user_id_of(user), origin)
     with connections[using].execute_wrapper(wrapper):
         yield
-
-
-class AuditActorMiddleware:
-    """Every change a request makes is attributed to the logged-in user.
-
-    The user is looked up only when the request first writes, so read-only
-    requests cost nothing; an API request authenticated by token is attributed
-    to the token's user (DRF sets it on the request before the view writes).
-    """
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        origin = f"{request.method} {request.path}"
-        wrapper = ActorWrapper(
-            lambda: user_id_of(getattr(request, "user", None)), origin
-        )
-        with connections[DEFAULT_DB_ALIAS].execute_wrapper(wrapper):
-            return self.get_response(request)

@@ -3,9 +3,9 @@ from datetime import date
 from django.utils import timezone
 
 from .baked import BakedQuery
-from .hooks import nav_items
 from .models import FollowUp, SavedSegment
 from .roles import is_owner, is_staff_member
+from .wiring import nav_items
 
 
 def navigation(request) -> dict:
@@ -16,11 +16,7 @@ def navigation(request) -> dict:
     owner = is_owner(user)
     return {
         "is_owner": owner,
-        "nav_extra": [
-            item
-            for item in sorted(nav_items.values(), key=lambda i: i.order)
-            if owner or not item.owner_only
-        ],
+        "nav_extra": nav_items(owner=owner),
         "is_staff_member": True,
         "nav_segments": NAV_SEGMENTS.instances,
         "nav_follow_ups_due": lambda: follow_ups_due(timezone.localdate()).count(
