@@ -116,8 +116,16 @@ FEEDBACK = TimelineSource(
 class _ListedSources(Mapping[str, TimelineSource]):
     """settings.CRM_TIMELINE_SOURCES by name, read when first used."""
 
+    _listed: tuple = ()
+    _by_name: dict[str, TimelineSource] = {}
+
     def _sources(self) -> dict[str, TimelineSource]:
-        return {source.name: source for source in declared("CRM_TIMELINE_SOURCES")}
+        # Read for every entry drawn: the dict is rebuilt only when the list is.
+        listed = declared("CRM_TIMELINE_SOURCES")
+        if listed is not self._listed:
+            self._by_name = {source.name: source for source in listed}
+            self._listed = listed
+        return self._by_name
 
     def __getitem__(self, name: str) -> TimelineSource:
         return self._sources()[name]
