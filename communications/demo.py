@@ -122,3 +122,15 @@ def _templates_and_rules() -> dict[str, int]:
         )
         made["rules"] += 1
     return made
+
+
+def seed_demo_summary(seed: int) -> str:
+    """``seed_demo``'s outreach step (settings.CRM_DEMO_SEEDERS): its summary line.
+
+    Listed after loyalty's, so the first plan sees the demo members.
+    """
+    made = seed_outreach_demo()
+    return (
+        f"Outreach: {made.get('templates', 0)} templates, {made.get('rules', 0)} "
+        f"rules, {made.get('planned', 0)} messages planned."
+    )

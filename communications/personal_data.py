@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from customers.wiring import PersonalData
+
 from .models import Message, ProviderEvent
 
 
@@ -48,3 +50,7 @@ def erase_messages(customer) -> None:
     ProviderEvent.objects.filter(customer=customer).update(
         recipient="", detail="", provider_message_id=""
     )
+
+
+# settings.CRM_PERSONAL_DATA
+PERSONAL_DATA = PersonalData("messages", export_messages, erase_messages)

@@ -2,6 +2,8 @@
 
 from django.urls import path
 
+from customers.wiring import NavItem
+
 from . import views
 
 app_name = "communications"
@@ -61,3 +63,6 @@ urlpatterns = [
     ),
     path("policy/", views.PolicyView.as_view(), name="policy"),
 ]
+
+# The top bar's link (settings.CRM_NAV_ITEMS).
+NAV_ITEM = NavItem("Outreach", "communications:outbox")

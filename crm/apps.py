@@ -21,29 +21,9 @@ class CrmConfig(AppConfig):
             if key in options:
                 os.makedirs(options[key], exist_ok=True)
 
-        from customers.hooks import register_nav_item
-
-        # Imported for its side effect: the schema learns the token scheme.
+        # Imported for their side effects: the schema learns the token scheme;
+        # the rest connect signal receivers (docs/architecture.md lists them).
         from .api import schema  # noqa: F401
-
-        register_nav_item("API tokens", "api_tokens:list", owner_only=True, order=900)
-        register_nav_item("Dashboard", "dashboard:index", owner_only=True, order=10)
-
-        # Security: session limits and lockouts, and the audit trail, which is
-        # part of a customer's data download and is wiped on erasure.
-        from customers.hooks import register_actor_context, register_personal_data
-
-        from .api.personal_data import erase_api_responses, export_api_responses
-        from .audit import celery_origin  # noqa: F401  (connects task signals)
-        from .audit.actor import acting_as
-        from .audit.erasure import erase_audit_trail, export_audit_trail
+        from .audit import celery_origin  # noqa: F401  (task signals)
         from .security import sessions, two_factor  # noqa: F401  (login receivers)
         from .team import passwords  # noqa: F401  (login receiver)
-
-        register_nav_item("Security", "security:settings", owner_only=True, order=910)
-        register_personal_data("audit", export_audit_trail, erase_audit_trail)
-        register_personal_data(
-            "api_responses", export_api_responses, erase_api_responses
-        )
-        # Imports name their user in the trail (customers cannot import crm).
-        register_actor_context(acting_as)

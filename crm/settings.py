@@ -99,6 +99,47 @@ TEMPLATES = [
     },
 ]
 
+# What each app adds to the others' pages and commands, in the order shown (or
+# run): dotted paths to objects declared by the app that owns them, read by
+# customers/wiring.py with import_string. customers imports no other app; this
+# is where its pages learn of theirs. Every cross-app link is listed in
+# docs/architecture.md.
+# The top bar, after the customers' own links (customers.wiring.NavItem).
+CRM_NAV_ITEMS = [
+    "crm.dashboard.urls.NAV_ITEM",
+    "communications.urls.NAV_ITEM",
+    "loyalty.urls.NAV_ITEM",
+    "crm.api.token_urls.NAV_ITEM",
+    "crm.security.urls.NAV_ITEM",
+]
+# Cards in the customer page's side column (customers.wiring.CustomerPanel).
+CRM_CUSTOMER_PANELS = [
+    "loyalty.panel.CARD",
+]
+# Tables whose rows make up a customer's timeline, newest first across all of
+# them (customers.timeline.TimelineSource).
+CRM_TIMELINE_SOURCES = [
+    "customers.timeline.INTERACTIONS",
+    "customers.timeline.PURCHASES",
+    "customers.timeline.FEEDBACK",
+    "loyalty.timeline.POINTS",
+    "communications.timeline.MESSAGES",
+]
+# What the other apps hold about a customer: in the data download, wiped on
+# erasure, after the customers' own rows (customers.wiring.PersonalData).
+CRM_PERSONAL_DATA = [
+    "crm.api.personal_data.PERSONAL_DATA",
+    "crm.audit.erasure.PERSONAL_DATA",
+    "loyalty.data_rights.PERSONAL_DATA",
+    "communications.personal_data.PERSONAL_DATA",
+]
+# seed_demo's steps after the customers and their history: loyalty first, so
+# outreach's first plan sees the members. Each ``seed(seed: int) -> str``.
+CRM_DEMO_SEEDERS = [
+    "loyalty.demo.seed_demo_summary",
+    "communications.demo.seed_demo_summary",
+]
+
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 }

@@ -1,8 +1,8 @@
 from django.utils import timezone
 
-from .hooks import nav_items
 from .models import FollowUp, SavedSegment
 from .roles import is_owner, is_staff_member
+from .wiring import nav_items
 
 
 def navigation(request) -> dict:
@@ -13,11 +13,7 @@ def navigation(request) -> dict:
     owner = is_owner(user)
     return {
         "is_owner": owner,
-        "nav_extra": [
-            item
-            for item in sorted(nav_items.values(), key=lambda i: i.order)
-            if owner or not item.owner_only
-        ],
+        "nav_extra": nav_items(owner=owner),
         "is_staff_member": True,
         # Callables: a page that does not draw the nav bar reads neither.
         "nav_segments": lambda: list(SavedSegment.objects.only("pk", "name")[:20]),

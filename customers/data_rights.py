@@ -5,8 +5,8 @@ references, addresses in free text) and every free text written about them,
 while the anonymous row and its purchase amounts and dates stay, so the
 business's figures (revenue, retention, cohorts) do not change. Their rows in
 import reports and any upload waiting to be imported go too. Other apps add
-their rows through customers.hooks.register_personal_data (messages, loyalty,
-the audit trail, stored API responses). Afterwards the services refuse to
+their rows through settings.CRM_PERSONAL_DATA (messages, loyalty, the audit
+trail, stored API responses). Afterwards the services refuse to
 store anything more on the record (customers.services.CustomerErased).
 """
 
@@ -20,10 +20,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .hooks import personal_data
 from .import_jobs import forget_in_imports
 from .locking import lock_customer
 from .models import Customer, ErasureRecord
+from .wiring import personal_data
 
 ERASED_MARKER = "[erased]"
 
@@ -90,8 +90,8 @@ def customer_data(customer: Customer) -> dict[str, Any]:
             "due_on", "note", "completed_at", "assignee__username",
         ),
     }  # fmt: skip
-    for name, source in sorted(personal_data.items()):
-        data[name] = source.export(customer)
+    for source in personal_data():
+        data[source.name] = source.export(customer)
     return plain(data)
 
 
@@ -123,7 +123,7 @@ def erase_customer(*, customer: Customer, by) -> ErasureRecord:
             setattr(locked, f"{field}_source", "")
         locked.save()  # rebuilds search_text from the wiped fields
         wiped.update(forget_in_imports(identifiers))
-        for name, source in sorted(personal_data.items()):
+        for source in personal_data():
             source.erase(locked)
-            wiped[name] = True
+            wiped[source.name] = True
         return ErasureRecord.objects.create(customer=locked, by=by, wiped=wiped)

@@ -21,7 +21,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from . import hooks
+from .audit_actor import acting_as
 from .imports import (
     CHANGES_KEPT,
     Change,
@@ -185,7 +185,7 @@ def run_job(job_id: int) -> None:
     try:
         # The audit trail names the Owner who uploaded the file, not the worker.
         with (
-            hooks.acting_as(job.by, origin=f"import-job:{job.pk}"),
+            acting_as(job.by, origin=f"import-job:{job.pk}"),
             default_storage.open(job.stored_as, "rb") as stream,
         ):
             report = importer.run(stream, progress=on_progress, on_total=on_total)

@@ -9,7 +9,8 @@ Django's Paginator can page it like a QuerySet.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -27,6 +28,7 @@ from django.db.models import (
 from django.db.models.functions import Cast
 
 from .models import Customer, Feedback, Interaction, Purchase
+from .wiring import declared
 
 # The shared columns, each a (name, output field) pair; every branch of the
 # UNION annotates all of them, in this order, so their columns line up.
@@ -53,8 +55,11 @@ NAMES = [name for name, _ in COLUMNS]
 class TimelineSource:
     """A model whose rows belong on a customer's timeline.
 
-    ``fields`` maps shared columns (COLUMNS[4:]) to the model's fields; the rest
-    are NULL. ``template`` draws one entry, included by customers/_timeline.html
+    Listed in settings.CRM_TIMELINE_SOURCES. ``name`` is the entry's kind (and,
+    between entries at the same instant, their order). ``fields`` maps shared
+    columns (COLUMNS[4:]) to the model's fields; the rest are NULL. The model
+    needs a ``customer`` foreign key and the date-time field ``occurred_at``
+    names. ``template`` draws one entry, included by customers/_timeline.html
     with ``item`` (an unsaved copy holding those fields), ``customer`` and
     ``page_url``; Django escapes what it prints.
     """
@@ -64,56 +69,79 @@ class TimelineSource:
     template: str
     occurred_at: str = "occurred_at"
     by: str | None = "by__username"
+    _: KW_ONLY
+    name: str
+
+    def __post_init__(self) -> None:
+        if not self.template:
+            raise ValueError(f"Timeline source {self.name!r} needs a template.")
+        unknown = set(self.fields) - set(NAMES[4:])
+        if unknown:
+            raise ValueError(f"Unknown timeline columns: {sorted(unknown)}")
 
 
 # Which model field fills each column, per source.
-SOURCES: dict[str, TimelineSource] = {
-    "interaction": TimelineSource(
-        Interaction,
-        {
-            "t_kind": "kind",
-            "t_direction": "direction",
-            "t_subject": "subject",
-            "t_body": "body",
-        },
-        template="customers/_timeline_interaction.html",
-    ),
-    "purchase": TimelineSource(
-        Purchase,
-        {
-            "t_currency": "currency",
-            "t_reference": "reference",
-            "t_channel": "channel",
-            "t_amount": "amount",
-            "t_refunded_amount": "refunded_amount",
-        },
-        template="customers/_timeline_purchase.html",
-    ),
-    "feedback": TimelineSource(
-        Feedback,
-        {"t_kind": "kind", "t_body": "comment", "t_score": "score"},
-        template="customers/_timeline_feedback.html",
-    ),
-}
+INTERACTIONS = TimelineSource(
+    Interaction,
+    {
+        "t_kind": "kind",
+        "t_direction": "direction",
+        "t_subject": "subject",
+        "t_body": "body",
+    },
+    template="customers/_timeline_interaction.html",
+    name="interaction",
+)
+PURCHASES = TimelineSource(
+    Purchase,
+    {
+        "t_currency": "currency",
+        "t_reference": "reference",
+        "t_channel": "channel",
+        "t_amount": "amount",
+        "t_refunded_amount": "refunded_amount",
+    },
+    template="customers/_timeline_purchase.html",
+    name="purchase",
+)
+FEEDBACK = TimelineSource(
+    Feedback,
+    {"t_kind": "kind", "t_body": "comment", "t_score": "score"},
+    template="customers/_timeline_feedback.html",
+    name="feedback",
+)
 
 
-def register_timeline_source(name: str, source: TimelineSource) -> None:
-    """Let another app's rows (points, messages) join every customer's timeline.
+class _ListedSources(Mapping[str, TimelineSource]):
+    """settings.CRM_TIMELINE_SOURCES by name, read when first used."""
 
-    Called from that app's AppConfig.ready(); the model needs a ``customer``
-    foreign key and a date-time field named by ``source.occurred_at``.
-    """
-    if not source.template:
-        raise ValueError("A registered timeline source needs a template.")
-    unknown = set(source.fields) - set(NAMES[4:])
-    if unknown:
-        raise ValueError(f"Unknown timeline columns: {sorted(unknown)}")
-    SOURCES[name] = source
+    _listed: tuple = ()
+    _by_name: dict[str, TimelineSource] = {}
+
+    def _sources(self) -> dict[str, TimelineSource]:
+        # Read for every entry drawn: the dict is rebuilt only when the list is.
+        listed = declared("CRM_TIMELINE_SOURCES")
+        if listed is not self._listed:
+            self._by_name = {source.name: source for source in listed}
+            self._listed = listed
+        return self._by_name
+
+    def __getitem__(self, name: str) -> TimelineSource:
+        return self._sources()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._sources())
+
+    def __len__(self) -> int:
+        return len(self._sources())
+
+
+SOURCES: Mapping[str, TimelineSource] = _ListedSources()
 
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    kind: str  # "interaction", "purchase", "feedback" or a registered source
+    kind: str  # its source's name: "interaction", "purchase", "points", ...
     occurred_at: datetime
     by: str  # the username of who recorded it, or ""
     item: Model  # a copy holding only the timeline's fields: for display only

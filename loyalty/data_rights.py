@@ -1,6 +1,6 @@
 """What loyalty holds about a customer: for their data download, and erasure.
 
-Registered with customers.hooks.register_personal_data in LoyaltyConfig.ready().
+Listed in settings.CRM_PERSONAL_DATA (PERSONAL_DATA, at the end).
 Erasure wipes the free text staff typed (adjustment reasons); points, dates and
 amounts stay, as the balance is money owed and the ledger is never rewritten.
 """
@@ -8,6 +8,8 @@ amounts stay, as the balance is money owed and the ledger is never rewritten.
 from __future__ import annotations
 
 from typing import Any
+
+from customers.wiring import PersonalData
 
 from .models import Membership, PointsEntry, Redemption, TierChange
 
@@ -73,3 +75,6 @@ def export_loyalty(customer) -> dict[str, Any] | None:
 def erase_loyalty(customer) -> None:
     """Wipe the free text of the customer's entries; keep points and dates."""
     PointsEntry.objects.filter(customer=customer).exclude(reason="").update(reason="")
+
+
+PERSONAL_DATA = PersonalData("loyalty", export_loyalty, erase_loyalty)

@@ -163,3 +163,14 @@ def _redeem_some(rng: random.Random) -> int:
             redemption = membership.redemptions.order_by("-pk").first()
             services.cancel_redemption(redemption)
     return made
+
+
+def seed_demo_summary(seed: int) -> str:
+    """``seed_demo``'s loyalty step (settings.CRM_DEMO_SEEDERS): its summary line."""
+    made = seed_loyalty_demo(seed)
+    if made.skipped:
+        return "Loyalty: members exist already; no demo members added."
+    return (
+        f"Loyalty: {made.members} members, {made.points_earned} points earned, "
+        f"{made.points_expired} expired, {made.redemptions} redemptions."
+    )

@@ -1,4 +1,4 @@
-"""The loyalty card on the customer page (registered in LoyaltyConfig.ready()).
+"""The loyalty card on the customer page (CARD, in settings.CRM_CUSTOMER_PANELS).
 
 Queries, whatever the ledger's length: 1 program, 1 membership with its tier;
 for a member also 1 its 12-month figure, 1 lots summary, 1 tiers, 1 recent
@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from customers.roles import is_owner
+from customers.wiring import CustomerPanel
 
 from .forms import RedeemForm
 from .models import Membership, PointsEntry, Program, Reward, Tier, TierChange
@@ -100,3 +101,6 @@ def loyalty_panel(request: HttpRequest, customer) -> dict:
         "redeem_form": RedeemForm(rewards=Reward.objects.available()),
         "can_adjust": is_owner(request.user),
     }
+
+
+CARD = CustomerPanel("loyalty/_panel.html", loyalty_panel)

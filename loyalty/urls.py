@@ -2,6 +2,8 @@
 
 from django.urls import path
 
+from customers.wiring import NavItem
+
 from .views import manage, members
 
 app_name = "loyalty"
@@ -36,3 +38,6 @@ urlpatterns = [
         name="redemption-cancel",
     ),
 ]
+
+# The top bar's link (settings.CRM_NAV_ITEMS).
+NAV_ITEM = NavItem("Loyalty", "loyalty:overview", owner_only=True)

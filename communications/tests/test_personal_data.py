@@ -8,8 +8,9 @@ from django.utils import timezone
 from communications.delivery import Delivery
 from communications.models import Message, Status
 from communications.sender import send_message
-from customers.hooks import personal_data
+from customers.data_rights import customer_data
 from customers.services import merge_customers
+from customers.wiring import personal_data
 
 from .helpers import consenting_customer, queue_message
 
@@ -25,8 +26,8 @@ def sent(no_quiet_hours):
     return message
 
 
-def test_messages_are_registered_for_the_data_download(sent):
-    exported = personal_data["messages"].export(sent.customer)
+def test_messages_are_part_of_the_data_download(sent):
+    exported = customer_data(sent.customer)["messages"]
     assert len(exported) == 1
     assert exported[0]["status"] == "sent"
     assert exported[0]["to"] == sent.customer.email
@@ -34,7 +35,8 @@ def test_messages_are_registered_for_the_data_download(sent):
 
 
 def test_erasure_wipes_addresses_and_texts_but_keeps_status_and_dates(sent):
-    personal_data["messages"].erase(sent.customer)
+    (messages,) = [entry for entry in personal_data() if entry.name == "messages"]
+    messages.erase(sent.customer)
     message = Message.objects.get(pk=sent.pk)
     assert (message.to_address, message.subject, message.body_text) == ("", "", "")
     assert message.provider_id == ""

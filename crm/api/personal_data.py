@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from crm.models import IdempotencyRecord
+from customers.wiring import PersonalData
 
 from .idempotency import ERASED_DETAIL
 
@@ -32,3 +33,7 @@ def erase_api_responses(customer) -> None:
     IdempotencyRecord.objects.filter(customer_id=customer.pk).update(
         status_code=410, response_body={"detail": ERASED_DETAIL}
     )
+
+
+# settings.CRM_PERSONAL_DATA
+PERSONAL_DATA = PersonalData("api_responses", export_api_responses, erase_api_responses)

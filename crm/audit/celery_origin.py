@@ -10,7 +10,7 @@ from __future__ import annotations
 from celery.signals import task_postrun, task_prerun
 from django.db import connection
 
-from .actor import ActorWrapper, user_id_of
+from customers.audit_actor import ActorWrapper, user_id_of
 
 _running: dict[str, ActorWrapper] = {}
 

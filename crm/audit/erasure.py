@@ -1,7 +1,7 @@
 """A customer's audit trail under data rights: part of their download, and
 wiped with the rest of their personal data on erasure.
 
-Registered from CrmConfig.ready() with customers.hooks.register_personal_data.
+Listed in settings.CRM_PERSONAL_DATA (PERSONAL_DATA, at the end).
 Erasure keeps each event's table, row, action, actor, origin and time (who did
 what when stays provable) and replaces every text value in its old and new
 values, which is where names, contact details, notes and references are, with a marker.
@@ -14,6 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils import timezone
+
+from customers.wiring import PersonalData
 
 from .models import AuditEvent
 
@@ -64,3 +66,6 @@ def erase_audit_trail(customer) -> None:
     AuditEvent.objects.bulk_update(
         events, ["old_values", "new_values", "erased_at"], batch_size=500
     )
+
+
+PERSONAL_DATA = PersonalData("audit", export_audit_trail, erase_audit_trail)

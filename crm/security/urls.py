@@ -4,6 +4,8 @@ the password when it is on."""
 
 from django.urls import path
 
+from customers.wiring import NavItem
+
 from . import views
 
 app_name = "security"
@@ -26,3 +28,6 @@ urlpatterns = [
         name="two-factor-verify",
     ),
 ]
+
+# The top bar's link (settings.CRM_NAV_ITEMS).
+NAV_ITEM = NavItem("Security", "security:settings", owner_only=True)

@@ -4,7 +4,7 @@ first, then the user's: team changes happen one at a time, so two Owners
 demoting each other at once cannot leave the business without an Owner.
 
 The acting Owner is `by`; on the audit trail the request's user is the actor
-(crm.audit.actor), the same person.
+(customers.audit_actor), the same person.
 """
 
 from __future__ import annotations

@@ -9,10 +9,10 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from crm.audit.actor import acting_as
 from crm.audit.erasure import ERASED
 from crm.audit.models import AuditEvent
 from customers import services
+from customers.audit_actor import acting_as
 from customers.data_rights import customer_data
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory, UserFactory

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = """
 from django.utils import timezone
-from crm.audit.actor import acting_as
+from customers.audit_actor import acting_as
 from crm.audit.models import AuditEvent
 from customers import services
 from customers.data_rights import erase_customer

@@ -11,12 +11,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.api.services import create_api_token, revoke_api_token
-from crm.audit.actor import ActorWrapper, acting_as
 from crm.audit.models import AuditEvent
 from crm.audit.tables import AUDITED_TABLES
 from crm.audit.triggers import installed_audit_tables
 from crm.security.services import update_security_settings
 from customers import services
+from customers.audit_actor import ActorWrapper, acting_as
 from customers.models import Customer
 from customers.tests.factories import CustomerFactory
 

@@ -11,9 +11,9 @@ from django.utils import timezone
 from customers import services
 from customers.data_rights import ERASED_MARKER, customer_data, erase_customer
 from customers.exports import customer_rows, interaction_rows, purchase_rows
-from customers.hooks import personal_data, register_personal_data
 from customers.models import Customer, ErasureRecord, Purchase
 from customers.tests.factories import TagFactory
+from customers.wiring import PersonalData
 
 pytestmark = pytest.mark.django_db
 
@@ -92,17 +92,25 @@ def test_erase_then_export_shows_no_personal_data_and_totals_stay(zoe, owner_use
     assert not Customer.objects.search("quintero").exists()
 
 
-def test_other_apps_rows_are_exported_and_erased_through_the_hook(zoe, owner_user):
-    erased = []
-    register_personal_data(
-        "test_app", export=lambda c: {"nickname": "Zed"}, erase=erased.append
-    )
-    try:
-        assert customer_data(zoe)["test_app"] == {"nickname": "Zed"}
-        erase_customer(customer=zoe, by=owner_user)
-    finally:
-        personal_data.pop("test_app")
-    assert erased == [zoe]
+ERASED: list = []
+# Another app's rows, as settings.CRM_PERSONAL_DATA would name them.
+TEST_APP = PersonalData(
+    "test_app", export=lambda c: {"nickname": "Zed"}, erase=ERASED.append
+)
+
+
+def test_other_apps_rows_are_exported_and_erased_as_settings_list_them(
+    zoe, owner_user, settings
+):
+    settings.CRM_PERSONAL_DATA = [
+        *settings.CRM_PERSONAL_DATA,
+        "customers.tests.test_data_rights.TEST_APP",
+    ]
+    ERASED.clear()
+    assert customer_data(zoe)["test_app"] == {"nickname": "Zed"}
+    record = erase_customer(customer=zoe, by=owner_user)
+    assert [zoe] == ERASED
+    assert record.wiped["test_app"] is True
 
 
 def test_a_customer_is_erased_once(zoe, owner_user):

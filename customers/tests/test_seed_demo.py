@@ -37,17 +37,11 @@ FIGURES = (
 
 
 @pytest.fixture(autouse=True)
-def customers_demo_only():
+def customers_demo_only(settings):
     """These tests are about the customers' demo data: other apps' seeders (whose
     append-only ledgers cannot be deleted for a reseed) are left out; the whole
     demo is tested in tests/test_demo_all_apps.py."""
-    from customers.hooks import demo_seeders
-
-    saved = dict(demo_seeders)
-    demo_seeders.clear()
-    yield
-    demo_seeders.clear()
-    demo_seeders.update(saved)
+    settings.CRM_DEMO_SEEDERS = []
 
 
 def seed(customers: int = SMALL, seed: int = 7, *extra: str) -> str:
@@ -248,17 +242,18 @@ def test_emails_are_unique_ignoring_case():
     assert len(emails) == len(set(emails))
 
 
-def test_other_apps_demo_seeders_run_after_the_customers(db):
-    from customers.hooks import register_demo_seeder
+SEEN: list = []
 
-    seen = []
 
-    def seeder(seed: int) -> str:
-        seen.append((seed, Customer.objects.count()))
-        return "Test app: seeded."
+def seed_test_app(seed: int) -> str:
+    SEEN.append((seed, Customer.objects.count()))
+    return "Test app: seeded."
 
-    register_demo_seeder("test_app", seeder)
+
+def test_other_apps_demo_seeders_run_after_the_customers(db, settings):
+    settings.CRM_DEMO_SEEDERS = ["customers.tests.test_seed_demo.seed_test_app"]
+    SEEN.clear()
     out = StringIO()
     call_command("seed_demo", customers=5, seed=3, stdout=out)
-    assert seen == [(3, 5)]
+    assert SEEN == [(3, 5)]
     assert "Test app: seeded." in out.getvalue()

@@ -19,10 +19,10 @@ from ..forms import (
     PurchaseForm,
     SegmentForm,
 )
-from ..hooks import panels_for
 from ..models import Customer, Feedback, FollowUp, SavedSegment
 from ..roles import OwnerRequiredMixin, StaffRequiredMixin
 from ..timeline import Timeline
+from ..wiring import panels_for
 from .base import (
     TIMELINE_PER_PAGE,
     CustomerPageMixin,

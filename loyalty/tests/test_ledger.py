@@ -201,10 +201,11 @@ def test_erase_wipes_reasons_and_keeps_points_and_dates(program, owner_user):
 
 
 def test_loyalty_is_part_of_the_customers_data_rights():
-    from customers.hooks import personal_data
+    from customers.wiring import personal_data
 
-    assert personal_data["loyalty"].export is export_loyalty
-    assert personal_data["loyalty"].erase is erase_loyalty
+    (loyalty,) = [entry for entry in personal_data() if entry.name == "loyalty"]
+    assert loyalty.export is export_loyalty
+    assert loyalty.erase is erase_loyalty
 
 
 @pytest.mark.parametrize("bonus", ["welcome", "birthday"])

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from customers import hooks
+from customers.audit_actor import acting_as
 from customers.imports import CsvFileError, Importer
 
 
@@ -54,7 +54,7 @@ class ImportCommand(BaseCommand):
         importer = self.make_importer({**options, "by": user})
         try:
             with (
-                hooks.acting_as(user, origin=f"command:{self.command_name}"),
+                acting_as(user, origin=f"command:{self.command_name}"),
                 open(options["file"], "rb") as stream,
             ):
                 report = importer.run(stream)

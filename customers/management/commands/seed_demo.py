@@ -4,9 +4,9 @@ The same ``--seed`` on the same day gives the same data (see ``customers.demo``)
 dates are counted back from today at midnight in the business time zone, so a
 seed run tomorrow shifts by one day. The customers and their history are written
 in one transaction, with COPY on PostgreSQL and ``bulk_create`` elsewhere; the
-other apps' demo seeders (loyalty, outreach) follow. 100,000 customers take
-under 4 minutes on PostgreSQL on a 2-core VM, those seeders included
-(docs/benchmarks.md).
+other apps' demo seeders (settings.CRM_DEMO_SEEDERS: loyalty, then outreach)
+follow. 100,000 customers take under 4 minutes on PostgreSQL on a 2-core VM,
+those seeders included (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from django.db import connection
 
 from customers.database import is_postgresql
 from customers.demo import demo_data_exists, seed_demo_data
-from customers.hooks import run_demo_seeders
 from customers.models import Customer, Feedback, Interaction, Purchase
+from customers.wiring import run_demo_seeders
 
 
 class Command(BaseCommand):
