@@ -77,11 +77,19 @@ def insert_messages(due: DueSet, constants: dict[str, object], now: datetime) ->
         else:
             selects.append("%s")
             params.append(model_field.get_db_prep_save(values[name], connection))
+    # Rows sharing a key (two purchases on one day) are inserted in the order
+    # they happened, so the first one's message is the one kept, every time.
+    order = ", ".join(
+        f"due.{quote('m_' + name)}"
+        for name in ("occurrence_at", "customer_id")
+        if name in due.columns
+    )
     # "WHERE 1=1": SQLite needs a WHERE before ON CONFLICT in INSERT … SELECT.
     sql = (
         f"INSERT INTO {quote(Message._meta.db_table)} ({', '.join(columns)}) "
         f"SELECT {', '.join(selects)} FROM ({inner_sql}) due WHERE 1=1 "
-        "ON CONFLICT DO NOTHING"
+        + (f"ORDER BY {order} " if order else "")
+        + "ON CONFLICT DO NOTHING"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *inner_params])

@@ -278,3 +278,14 @@ def test_money_is_not_involved_in_keys():
     bought(customer, days_ago(0.1), amount=Decimal("19.99"))
     plan_outreach(NOW)
     assert Message.objects.get().key == f"thank-you:{rule.pk}:{customer.pk}:2024-06-15"
+
+
+def test_two_purchases_on_one_day_thank_for_the_first_whatever_the_row_order():
+    rule = make_rule(Trigger.THANK_YOU, 2)
+    customer = consenting_customer()
+    bought(customer, days_ago(2.4))  # stored first, happened later
+    bought(customer, days_ago(2.5))
+    plan_outreach(NOW)
+    message = Message.objects.get(rule=rule)
+    assert message.occurrence_at == days_ago(2.5)
+    assert message.due_at == days_ago(0.5)
