@@ -155,7 +155,7 @@ def import_file(path: Path, timer: StepTimer | None = None, by=None):
 
     from django.db import connection
 
-    from customers.imports import PurchaseImporter
+    from customers.purchase_import import PurchaseImporter
 
     started = time.perf_counter()
     timing = connection.execute_wrapper(timer) if timer else nullcontext()

@@ -1,7 +1,8 @@
 """Reading a purchases file for the set-wise import (customers/bulk_purchases.py).
 
-Python reads the CSV and makes every check it can (the row-by-row importer's
-checks, with its messages); each row that passes becomes a tuple for COPY.
+Python reads the CSV and makes the row-by-row importer's checks, in its order
+and with its messages; each row that passes becomes a tuple: the values the
+rules decide on, and the same values as COPY will write them.
 """
 
 from __future__ import annotations
@@ -10,30 +11,44 @@ import re
 from collections.abc import Iterator
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import IO
+from typing import IO, NamedTuple
 
 from django.conf import settings
 from django.utils import timezone
 
-from .csv_input import check_cells, check_moment
-from .imports import (
-    PURCHASE_COLUMNS,
-    PURCHASE_IGNORED,
-    PURCHASE_TEXT_LIMITS,
+from .csv_input import (
     Problem,
     RowError,
-    check_customer_key,
-    check_purchase_text,
-    parse_amount,
+    check_cells,
+    check_moment,
     parse_moment,
     read_records,
 )
+from .import_rules import (
+    PURCHASE_COLUMNS,
+    PURCHASE_IGNORED,
+    PURCHASE_TEXT_LIMITS,
+    check_customer_key,
+    check_not_future,
+    check_purchase_text,
+    parse_purchase_amount,
+)
 from .models.customer import FUTURE_TOLERANCE, UNSAFE_CHARACTER
 
-# occurred_at and amount go to COPY as the file's own text when PostgreSQL reads
-# that text exactly as Python did (most files): a string costs COPY a third of
-# what a datetime or a Decimal costs to convert.
-Row = tuple[int, str, datetime | str, Decimal | str, str, str, str]
+
+class Row(NamedTuple):
+    line: int
+    who: str  # the customer column
+    occurred_at: datetime
+    amount: Decimal
+    reference: str
+    currency: str
+    channel: str
+    # occurred_at and amount as COPY writes them: the file's own text when
+    # PostgreSQL reads that text exactly as Python did (most files), since a
+    # string costs COPY a third of what a datetime or a Decimal costs to convert.
+    copy_moment: datetime | str
+    copy_amount: Decimal | str
 
 
 AMOUNT = re.compile(r"\d{1,10}(\.\d{1,2})?")
@@ -73,6 +88,9 @@ def parsed_rows(
     amount_is_plain = AMOUNT.fullmatch
     moment_is_exact = MOMENT_WITH_OFFSET.fullmatch
     unsafe = UNSAFE_CHARACTER.search
+    # One string per distinct currency and channel, not one per row.
+    currencies: dict[str, str] = {}
+    channels: dict[str, str] = {}
     for line, values in records:
         try:
             if len(values) != width:
@@ -97,23 +115,14 @@ def parsed_rows(
                 check_moment("occurred_at", moment_text, occurred_at)
             except ValueError:
                 occurred_at = parse_moment("occurred_at", moment_text)
-            amount: Decimal | str = values[i_amount]
-            if not amount_is_plain(amount):
-                amount_text = amount
-                amount = parse_amount("amount", amount_text)
-                if amount.as_tuple().exponent < -2 or amount >= Decimal("1e10"):
-                    raise RowError(
-                        "amount", amount_text, "Use at most 10 digits and 2 decimals."
-                    )
-            if occurred_at > now:
-                raise RowError(
-                    "occurred_at",
-                    moment_text,
-                    "A purchase cannot be dated in the future.",
-                )
+            copy_amount: Decimal | str = values[i_amount]
+            if amount_is_plain(copy_amount):
+                amount = Decimal(copy_amount)
+            else:
+                amount = copy_amount = parse_purchase_amount("amount", copy_amount)
+            check_not_future(moment_text, occurred_at, now)
             reference = values[i_reference] if i_reference is not None else ""
             currency = values[i_currency].upper() if i_currency is not None else ""
-            currency = currency or default_currency
             channel = values[i_channel] if i_channel is not None else ""
             if (
                 len(reference) > reference_limit
@@ -127,6 +136,15 @@ def parsed_rows(
         except RowError as error:
             problems.append(Problem(line, error.column, error.value, error.message))
             continue
-        if moment_is_exact(moment_text):
-            occurred_at = moment_text
-        yield (line, who, occurred_at, amount, reference, currency, channel)
+        currency = currency or default_currency
+        yield Row(
+            line,
+            who,
+            occurred_at,
+            amount,
+            reference,
+            currencies.setdefault(currency, currency),
+            channels.setdefault(channel, channel),
+            moment_text if moment_is_exact(moment_text) else occurred_at,
+            copy_amount,
+        )

@@ -48,7 +48,7 @@ def _purchase(item, page_url: str) -> str:
             ' <span class="badge text-bg-warning">refunded '
             f"{escape(localize(item.refunded_amount))}</span>"
         )
-    if item.refundable_amount:
+    if item.net_amount:
         # customers/urls.py: <pk>/purchases/<purchase_pk>/refund/ under the
         # customer's page; one reverse() per page, not per purchase.
         url = f"{page_url}purchases/{item.pk}/refund/"

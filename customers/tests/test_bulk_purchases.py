@@ -14,8 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers import services
-from customers.imports import PurchaseImporter
 from customers.models import Customer, Purchase
+from customers.purchase_import import PurchaseImporter
 from customers.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -143,15 +143,17 @@ def test_set_wise_import_matches_row_by_row_on_random_files(seed):
 
 
 def test_a_failure_part_way_leaves_no_purchase_of_the_file(monkeypatch):
-    from customers import bulk_purchases
+    from customers import bulk_purchase_sql
 
     customer = CustomerFactory(reference="C-1")
     text = "customer,occurred_at,amount\n" + "C-1,2024-01-01,3.00\n"
 
-    def broken(cursor):
+    def broken(figures):
+        # After the purchases' COPY, before the figures' UPDATE.
+        assert Purchase.objects.exists()
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(bulk_purchases, "_add_to_running_figures", broken)
+    monkeypatch.setattr(bulk_purchase_sql, "write_figures", broken)
     with pytest.raises(RuntimeError):
         PurchaseImporter().run(csv_bytes(text))
     assert not Purchase.objects.exists()

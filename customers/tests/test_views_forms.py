@@ -390,7 +390,7 @@ def purchase():
     customer = CustomerFactory()
     return services.record_purchase(
         customer=customer, amount="50.00", occurred_at=timezone.now()
-    )
+    )[0]
 
 
 def refund_url(purchase) -> str:

@@ -1,4 +1,4 @@
-from customers.imports import PurchaseImporter
+from customers.purchase_import import PurchaseImporter
 
 from ._import import ImportCommand
 
