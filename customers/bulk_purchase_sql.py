@@ -11,13 +11,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from operator import attrgetter
+from operator import itemgetter
 from typing import Any
 
 from django.db import connection
 from django.utils import timezone
 
-from .bulk_purchase_rows import Row
+from .bulk_purchase_rows import (
+    AMOUNT,
+    CHANNEL,
+    CURRENCY,
+    MOMENT,
+    REFERENCE,
+    Row,
+)
 from .copying import copy_rows, next_ids
 from .models import Customer, ErasureRecord, Purchase
 from .purchase_rules import RunningFigures
@@ -157,22 +164,22 @@ def write_purchases(new: dict[int, list[Row]], by) -> list[int]:
     def values() -> Iterator[tuple]:
         pks = iter(ids)
         for customer_id in sorted(new):
-            for row in sorted(new[customer_id], key=attrgetter("occurred_at")):
+            for row in sorted(new[customer_id], key=itemgetter(MOMENT)):
                 yield (
                     next(pks),
                     customer_id,
-                    row.copy_moment,
-                    row.copy_amount,
-                    row.currency,
-                    row.reference,
-                    row.channel,
+                    row[MOMENT],
+                    row[AMOUNT],
+                    row[CURRENCY],
+                    row[REFERENCE],
+                    row[CHANNEL],
                     0,
                     by_id,
                     now,
                 )
 
     if count:
-        copy_rows(Purchase, COPIED, values())
+        copy_rows(Purchase, COPIED, values(), binary=True)
     return ids
 
 

@@ -9,6 +9,7 @@ writes what was decided. There is no copy of these rules in SQL to keep in step.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -68,7 +69,7 @@ class RunningFigures:
     """A customer's purchase figures, kept as purchases are stored.
 
     record_purchase adds one purchase to the locked customer's; the set-wise
-    import adds each new row to its customer's, then writes them all at once.
+    import adds each customer's new rows, then writes them all at once.
     Refunds lower ``total_spent`` (refund_purchase); recalculate_figures works
     them out afresh from the history.
     """
@@ -89,14 +90,19 @@ class RunningFigures:
     def of(cls, customer) -> RunningFigures:
         return cls(*(getattr(customer, name) for name in cls.FIELDS))
 
-    def add(self, amount: Decimal, occurred_at: datetime) -> None:
-        """One more purchase: counted, added, and maybe the first or the last."""
-        self.orders_count += 1
-        self.total_spent += amount
-        if self.first_purchase_at is None or occurred_at < self.first_purchase_at:
-            self.first_purchase_at = occurred_at
-        if self.last_purchase_at is None or occurred_at > self.last_purchase_at:
-            self.last_purchase_at = occurred_at
+    def add(self, amounts: Sequence[Decimal], moments: Sequence[datetime]) -> None:
+        """Purchases stored (their amounts, and the moments they were made at):
+        counted, added, and the first and last moved if they are earlier or
+        later."""
+        if not amounts:
+            return
+        self.orders_count += len(amounts)
+        self.total_spent += sum(amounts, Decimal("0"))
+        first, last = min(moments), max(moments)
+        if self.first_purchase_at is None or first < self.first_purchase_at:
+            self.first_purchase_at = first
+        if self.last_purchase_at is None or last > self.last_purchase_at:
+            self.last_purchase_at = last
 
     def apply_to(self, customer) -> list[str]:
         """Set them on the customer; the fields to save."""

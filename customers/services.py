@@ -298,7 +298,7 @@ def record_purchase(
         return holder, False
 
     figures = RunningFigures.of(locked)
-    figures.add(amount, occurred_at)
+    figures.add([amount], [occurred_at])
     locked.save(update_fields=[*figures.apply_to(locked), "updated_at"])
     purchase_recorded.send(sender=Purchase, purchase=purchase, by=by)
     return purchase, True

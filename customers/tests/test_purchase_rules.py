@@ -42,9 +42,9 @@ def test_without_reference_a_twin_makes_it_the_same_purchase():
 
 def test_running_figures_count_add_and_move_the_first_and_last():
     figures = RunningFigures()
-    figures.add(Decimal("10"), AT)
-    figures.add(Decimal("2.50"), AT - timedelta(days=3))
-    figures.add(Decimal("1"), AT + timedelta(days=1))
-    assert figures == RunningFigures(
-        3, Decimal("13.50"), AT - timedelta(days=3), AT + timedelta(days=1)
-    )
+    figures.add([Decimal("10")], [AT])
+    earlier, later = AT - timedelta(days=3), AT + timedelta(days=1)
+    figures.add([Decimal("2.50"), Decimal("1")], [earlier, later])
+    assert figures == RunningFigures(3, Decimal("13.50"), earlier, later)
+    figures.add([], [])
+    assert figures.orders_count == 3
