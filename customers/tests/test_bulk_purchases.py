@@ -68,7 +68,7 @@ def described(report):
         report.rows,
         report.created,
         report.unchanged,
-        [(p.line, p.column, p.value) for p in report.rejected],
+        [(p.line, p.column, p.value, p.message) for p in report.rejected],
     )
 
 
