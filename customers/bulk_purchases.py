@@ -256,7 +256,12 @@ class Decision:
 
     def other_customer(self, line: int, who: str, found: int | None) -> Any:
         """A row's customer when the key matched none, or an erased one: a
-        NewCustomer (create_missing), or None with the row's problem noted."""
+        NewCustomer (create_missing), or None with the row's problem noted.
+
+        A customer merged away between the match and the lock is no customer:
+        their rows are rejected, and importing the file again finds the kept
+        customer where the merge left the key.
+        """
         if found is not None:  # erased
             self.problems.append(Problem(line, "", "", ERASED_REFUSAL))
             return None

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers import services
-from customers.models import Customer, Purchase
+from customers.models import Customer, ErasureRecord, Purchase
 from customers.purchase_import import PurchaseImporter
 from customers.tests.factories import CustomerFactory
 
@@ -189,3 +189,49 @@ def test_set_wise_rows_without_reference_matching_a_stored_purchase_are_unchange
     assert described(fast) == described(slow)
     assert fast_state == slow_state
     assert (fast.created, fast.unchanged) == (2, 2)
+
+
+def erased_or_merged_between_match_and_lock(monkeypatch, change):
+    """Run `change` after the set-wise import matched its keys, before it locks."""
+    from customers import bulk_purchase_sql
+
+    lock = bulk_purchase_sql.lock_customers
+
+    def changed_then_locked(customer_ids):
+        change()
+        return lock(customer_ids)
+
+    monkeypatch.setattr(bulk_purchase_sql, "lock_customers", changed_then_locked)
+
+
+def test_set_wise_refuses_a_customer_erased_since_the_match_as_record_purchase(
+    monkeypatch,
+):
+    ann = CustomerFactory(reference="C-1")
+    CustomerFactory(reference="C-2")
+    erased_or_merged_between_match_and_lock(
+        monkeypatch, lambda: ErasureRecord.objects.create(customer=ann)
+    )
+    text = "customer,occurred_at,amount\nC-1,2024-01-01,3.00\nC-2,2024-01-01,4.00\n"
+    report = PurchaseImporter().run(csv_bytes(text))
+    assert [(p.line, p.column, p.message) for p in report.rejected] == [
+        (2, "", services.ERASED_REFUSAL)
+    ]
+    assert list(Purchase.objects.values_list("customer__reference", flat=True)) == [
+        "C-2"
+    ]
+
+
+def test_set_wise_rejects_the_rows_of_a_customer_merged_away_since_the_match(
+    monkeypatch,
+):
+    kept, gone = CustomerFactory(reference="C-1"), CustomerFactory(reference="C-2")
+    erased_or_merged_between_match_and_lock(
+        monkeypatch, lambda: services.merge_customers(keep=kept, merge=gone)
+    )
+    text = "customer,occurred_at,amount\nC-1,2024-01-01,3.00\nC-2,2024-01-01,4.00\n"
+    report = PurchaseImporter(create_missing=True).run(csv_bytes(text))
+    assert [(p.line, p.value) for p in report.rejected] == [(3, "C-2")]
+    assert report.created == 1
+    kept.refresh_from_db()
+    assert kept.orders_count == 1
