@@ -130,8 +130,7 @@ def import_rows(
         # The lookups' joins against big arrays are cheap to plan and run, and
         # costly to compile.
         cursor.execute("SET LOCAL jit = off")
-    rows = _read(rows, progress)
-    keys = {row[WHO] for row in rows}
+    rows, keys, references, unreferenced = _read(rows, progress)
     customer_of = _match_customers(keys)
     figures, erased = sql.lock_customers(set(customer_of.values()))
     vanished = {key for key, pk in customer_of.items() if pk not in figures}
@@ -144,17 +143,17 @@ def import_rows(
         new_customers=_identities(keys - customer_of.keys() - vanished)
         if create_missing
         else None,
-        holders=sql.stored_holders({row[REFERENCE] for row in rows if row[REFERENCE]}),
+        holders=sql.stored_holders(references),
         twins=sql.stored_twins(
             {
                 (customer_of[row[WHO]], row[MOMENT], row[AMOUNT])
-                for row in rows
-                if not row[REFERENCE] and row[WHO] in customer_of
+                for row in unreferenced
+                if row[WHO] in customer_of
             }
         ),
     )
     decision.decide(rows)
-    del rows
+    del rows, unreferenced
     _create_customers(decision)
     changed = {}
     for customer_id, new in decision.new.items():
@@ -172,13 +171,22 @@ def import_rows(
     }
 
 
-def _read(rows: Iterable[Row], progress) -> list[Row]:
-    read = []
+def _read(rows: Iterable[Row], progress) -> tuple[list[Row], set, set, list[Row]]:
+    """The rows, their keys, their references, and the rows without one."""
+    read: list[Row] = []
+    keys: set[str] = set()
+    references: set[str] = set()
+    unreferenced: list[Row] = []
     for row in rows:
         read.append(row)
+        keys.add(row[WHO])
+        if row[REFERENCE]:
+            references.add(row[REFERENCE])
+        else:
+            unreferenced.append(row)
         if progress is not None and len(read) % PROGRESS_EVERY_ROWS == 0:
             progress(len(read))
-    return read
+    return read, keys, references, unreferenced
 
 
 class Decision:
