@@ -185,7 +185,9 @@ class StepTimer:
     def steps(self, ended: float) -> list[tuple[str, float]]:
         spent = dict(self.seconds)
         whole = spent.pop("import_rows")
-        spent["decide each row (Python)"] = whole - sum(spent.values())
+        spent["decide each row, work out the figures (Python)"] = whole - sum(
+            spent.values()
+        )
         spent["commit (deferred foreign-key checks)"] = ended - self.import_rows_ended
         return list(spent.items())
 
