@@ -152,8 +152,9 @@ def write_purchases_csv(path: Path, purchases: int, customers: int, tag: str) ->
 
 
 def import_file(path: Path):
-    """The purchases import (customers.imports); swap in a faster entry point here."""
-    from customers.imports import PurchaseImporter
+    """The purchases import (customers.purchase_import): swap in a faster entry
+    point here."""
+    from customers.purchase_import import PurchaseImporter
 
     started = time.perf_counter()
     with path.open("rb") as stream:

@@ -1,50 +1,55 @@
-"""The set-wise purchase import for PostgreSQL: COPY into a staging table, then SQL.
+"""The set-wise purchase import for PostgreSQL: decided in Python, written in bulk.
 
 Row by row, a purchase import costs a few queries per row (lock the customer,
 look for the reference, insert, update the figures): a few hundred rows a
-second. Here the rows are parsed and checked in Python (bulk_purchase_rows.py),
-copied into a temporary table, and matched, de-duplicated, inserted and added to
-the running figures with a handful of statements, whatever the file's size. The
-outcome is the row-by-row importer's, row for row (the tests compare the two):
-the same rows are created, unchanged or rejected, with the same messages.
+second. Here the whole file is one transaction:
 
-The whole file is one transaction, so each customer's running figures are
-updated once (an UPDATE of a customer rewrites every index on the row, the
-trigram one included: with a transaction per chunk of rows, that was most of
-the time). Receivers of
+1. read and check every row in Python (bulk_purchase_rows.py);
+2. look up the file's customers in batches and match each key with the
+   row-by-row importer's rule (import_rules.pick_customer);
+3. lock those customers in id order (customers/locking.py), with their running
+   figures and whether they were erased;
+4. look up in batches what is stored: purchases with the file's references,
+   and purchases at the moments of its rows without one;
+5. decide each row in file order with purchase_rules.purchase_fate, the rule
+   record_purchase follows, remembering what earlier rows stored;
+6. write what was decided: the new customers (bulk_create), the new purchases
+   (one COPY, in customer order), each customer's new figures (one
+   UPDATE ... FROM of values worked out with RunningFigures, as
+   record_purchase keeps them).
+
+The outcome is the row-by-row importer's, row for row (the tests compare the
+two): the same rows are created, unchanged or rejected, with the same messages.
+The audit triggers fire for COPY as for INSERT. Receivers of
 ``purchases_bulk_recorded`` (loyalty's earning) get the new purchase ids inside
-that transaction.
+the transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import gc
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import IO, Any
 
 from django.db import connection, transaction
 
-from .bulk_purchase_rows import Row, parsed_rows
-from .imports import Problem, new_customer_key_problem
-from .models import Customer, Purchase
-from .signals import purchases_bulk_recorded
-
-STAGE = "import_purchase_stage"
-CLASSIFIED = "import_purchase_classified"
-CREATE_STAGE = f"""
-CREATE TEMPORARY TABLE {STAGE} (
-    line integer NOT NULL,
-    customer_key text NOT NULL,
-    occurred_at timestamptz NOT NULL,
-    amount numeric(12, 2) NOT NULL,
-    reference text NOT NULL,
-    currency text NOT NULL,
-    channel text NOT NULL
-) ON COMMIT DROP
-"""
-NO_CUSTOMER = (
-    "No customer has this reference or email (import customers first, or let "
-    "the import create missing customers)."
+from . import bulk_purchase_sql as sql
+from .bulk_purchase_rows import AMOUNT, MOMENT, REFERENCE, WHO, Row, parsed_rows
+from .csv_input import Problem
+from .import_rules import (
+    NO_CUSTOMER,
+    key_parts,
+    new_customer_identity,
+    new_customer_key_problem,
+    pick_customer,
 )
+from .models import Customer, Purchase
+from .purchase_rules import Fate, RunningFigures, conflict_message, purchase_fate
+from .services import ERASED_REFUSAL
+from .signals import purchases_bulk_recorded
 
 PROGRESS_EVERY_ROWS = 10_000
 
@@ -53,254 +58,22 @@ def supported() -> bool:
     return connection.vendor == "postgresql"
 
 
-def import_rows(
-    rows: Iterable[Row], *, create_missing: bool, by, progress=None
-) -> dict[str, Any]:
-    """Apply every row in the caller's transaction; returns counts and problems.
+class NewCustomer:
+    """A customer the file makes (create_missing), standing in until stored.
 
-    The rows stream into a staging table through one COPY. Each later step
-    builds a new table from the last (CREATE TABLE AS is far cheaper than
-    updating a million staged rows), and the customers are updated once each,
-    however many purchases they have.
+    Row by row, a row whose purchase is refused rolls back the customer it
+    made; so a customer is made only once a row of theirs is new, and named
+    by that row's key.
     """
-    copied = 0
-    with connection.cursor() as cursor:
-        # Sorts and hashes of a whole file: in memory, not in batches on disk.
-        cursor.execute("SET LOCAL work_mem = '256MB'")
-        # Compiling these few big statements costs more than it saves.
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute(CREATE_STAGE)
-        with cursor.cursor.copy(
-            f"COPY {STAGE} (line, customer_key, occurred_at, amount, reference, "
-            "currency, channel) FROM STDIN"
-        ) as copy:
-            for row in rows:
-                copy.write_row(row)
-                copied += 1
-                if progress is not None and copied % PROGRESS_EVERY_ROWS == 0:
-                    progress(copied)
-        # A temporary table has no statistics until analysed; without them the
-        # planner guesses a handful of rows and picks nested loops.
-        cursor.execute(f"ANALYZE {STAGE}")
-        invalid = _match_customers(cursor, create_missing=create_missing)
-        _classify(cursor, list(invalid))
-        _lock_customers_in_order(cursor)
-        new_ids = _insert_purchases(cursor, by)
-        _add_to_running_figures(cursor)
-        cursor.execute(
-            f"SELECT line, customer_key, reference, status FROM {CLASSIFIED} "
-            "WHERE status NOT IN ('new', 'unchanged') ORDER BY line"
-        )
-        problems = [_problem(*values, invalid) for values in cursor.fetchall()]
-        cursor.execute(f"SELECT count(*) FROM {CLASSIFIED} WHERE status = 'unchanged'")
-        unchanged = cursor.fetchone()[0]
-        cursor.execute(f"DROP TABLE {STAGE}, {CLASSIFIED}, import_purchase_matched")
-    if new_ids:
-        purchases_bulk_recorded.send(sender=Purchase, purchase_ids=new_ids, by=by)
-    return {"created": len(new_ids), "unchanged": unchanged, "problems": problems}
 
+    __slots__ = ("key", "customer")
 
-def _problem(
-    line: int, key: str, reference: str, status: str, invalid: dict[str, str]
-) -> Problem:
-    if status == "conflict":
-        return Problem(
-            line,
-            "reference",
-            reference,
-            f"Reference {reference} is already used by another purchase.",
-        )
-    message = invalid[key] if status == "invalid_email" else NO_CUSTOMER
-    return Problem(line, "customer", key, message)
+    def __init__(self) -> None:
+        self.key: str | None = None
+        self.customer: Customer | None = None
 
-
-def _match_customers(cursor, *, create_missing: bool) -> dict[str, str]:
-    """By reference first, then by email in any letter case (as find_customer).
-
-    Returns the keys create_missing cannot make customers of (an invalid email,
-    a key too long), each with the reason.
-    """
-    matched = f"""
-        CREATE TEMPORARY TABLE import_purchase_matched ON COMMIT DROP AS
-        SELECT s.*, coalesce(r.id, e.id) AS customer_id
-        FROM {STAGE} s
-        LEFT JOIN customers_customer r
-          ON r.reference = s.customer_key AND r.reference <> ''
-        -- The CASE spares lower() for every key that matched a reference.
-        LEFT JOIN customers_customer e
-          ON lower(e.email) = CASE
-               WHEN r.id IS NULL AND position('@' in s.customer_key) > 0
-               THEN lower(s.customer_key) END
-          AND e.email <> ''
-    """
-    cursor.execute(matched)
-    cursor.execute("ANALYZE import_purchase_matched")
-    if not create_missing:
-        return {}
-    cursor.execute(
-        "SELECT DISTINCT ON (lower(customer_key)) customer_key "
-        "FROM import_purchase_matched WHERE customer_id IS NULL "
-        "ORDER BY lower(customer_key), line"
-    )
-    new, invalid = [], {}
-    for (key,) in cursor.fetchall():
-        problem = new_customer_key_problem(key)
-        if problem:
-            invalid[key] = problem
-            continue
-        customer = Customer(email=key) if "@" in key else Customer(reference=key)
-        customer.search_text = customer.build_search_text()
-        new.append(customer)
-    if new:
-        Customer.objects.bulk_create(new, batch_size=5000)
-        cursor.execute("DROP TABLE import_purchase_matched")
-        cursor.execute(matched)
-        cursor.execute("ANALYZE import_purchase_matched")
-    return invalid
-
-
-def _classify(cursor, invalid: list[str]) -> None:
-    """Each row's fate, as the row-by-row importer would decide it in file order.
-
-    - no customer (or, under create_missing, a key that is not a valid email);
-    - a reference already stored: unchanged if it is the same customer's purchase
-      of the same amount, else a conflict (as record_purchase decides);
-    - a reference repeated in the file: the first row is the purchase, the rest
-      are unchanged or conflicts by the same rule;
-    - no reference: the same customer, moment and amount as a stored purchase,
-      or as an earlier row of the file that is being stored, is unchanged.
-
-    Rows with and without a reference are decided apart: each kind is sorted or
-    hashed on its own keys only (one sort of a million rows by reference, no
-    second sort of them all by customer, moment and amount).
-    """
-    cursor.execute(
-        f"""
-        CREATE TEMPORARY TABLE {CLASSIFIED} ON COMMIT DROP AS
-        WITH referenced AS (
-            SELECT r.line, r.customer_key, r.occurred_at, r.amount, r.reference,
-              r.currency, r.channel, r.customer_id,
-              CASE
-                WHEN p.id IS NOT NULL THEN
-                  CASE WHEN p.customer_id = r.customer_id AND p.amount = r.amount
-                       THEN 'unchanged' ELSE 'conflict' END
-                WHEN r.first_line < r.line THEN
-                  CASE WHEN r.first_customer = r.customer_id
-                        AND r.first_amount = r.amount
-                       THEN 'unchanged' ELSE 'conflict' END
-                ELSE 'new'
-              END AS status
-            FROM (
-                SELECT m.*, first_value(m.line) OVER w AS first_line,
-                  first_value(m.customer_id) OVER w AS first_customer,
-                  first_value(m.amount) OVER w AS first_amount
-                FROM import_purchase_matched m
-                WHERE m.reference <> '' AND m.customer_id IS NOT NULL
-                WINDOW w AS (PARTITION BY m.reference ORDER BY m.line)
-            ) r
-            -- Both sides non-blank: the unique index on reference only covers
-            -- non-blank ones.
-            LEFT JOIN customers_purchase p
-              ON p.reference <> '' AND p.reference = r.reference
-        ),
-        blank AS (
-            SELECT m.*, EXISTS (
-                SELECT 1 FROM customers_purchase q
-                WHERE q.customer_id = m.customer_id
-                  AND q.occurred_at = m.occurred_at AND q.amount = m.amount
-              ) AS stored
-            FROM import_purchase_matched m
-            WHERE m.reference = '' AND m.customer_id IS NOT NULL
-        ),
-        -- Per customer, moment and amount of a row without a reference: the
-        -- first line of the file that stores such a purchase, with or without
-        -- a reference.
-        earliest AS (
-            SELECT customer_id, occurred_at, amount, min(line) AS line
-            FROM (
-                SELECT customer_id, occurred_at, amount, line
-                FROM blank WHERE NOT stored
-                UNION ALL
-                SELECT customer_id, occurred_at, amount, line
-                FROM referenced
-                WHERE status = 'new' AND (customer_id, occurred_at, amount) IN (
-                    SELECT customer_id, occurred_at, amount
-                    FROM blank WHERE NOT stored
-                )
-            ) stored_by_the_file
-            GROUP BY customer_id, occurred_at, amount
-        )
-        SELECT * FROM referenced
-        UNION ALL
-        SELECT b.line, b.customer_key, b.occurred_at, b.amount, b.reference,
-          b.currency, b.channel, b.customer_id,
-          CASE WHEN b.stored OR e.line < b.line THEN 'unchanged' ELSE 'new' END
-        FROM blank b
-        LEFT JOIN earliest e
-          ON NOT b.stored AND e.customer_id = b.customer_id
-          AND e.occurred_at = b.occurred_at AND e.amount = b.amount
-        UNION ALL
-        SELECT line, customer_key, occurred_at, amount, reference, currency,
-          channel, customer_id,
-          CASE WHEN customer_key = ANY(%s) THEN 'invalid_email'
-               ELSE 'no_customer' END
-        FROM import_purchase_matched WHERE customer_id IS NULL
-        """,
-        [invalid],
-    )
-
-
-def _lock_customers_in_order(cursor) -> None:
-    """The file's customers locked in id order first (customers.locking).
-
-    The UPDATE of their figures below would lock them too, but in whatever
-    order its plan visits them, against a typed purchase locking one of them.
-    """
-    cursor.execute(
-        f"""
-        SELECT 1 FROM customers_customer
-        WHERE id IN (SELECT customer_id FROM {CLASSIFIED} WHERE status = 'new')
-        ORDER BY id FOR NO KEY UPDATE
-        """
-    )
-
-
-def _insert_purchases(cursor, by) -> list[int]:
-    # In customer order: each customer's index pages and foreign-key lookups are
-    # touched together rather than all over the table.
-    cursor.execute(
-        f"""
-        INSERT INTO customers_purchase (customer_id, occurred_at, amount, currency,
-            reference, channel, refunded_amount, by_id, created_at)
-        SELECT customer_id, occurred_at, amount, currency, reference, channel, 0,
-            %s, statement_timestamp()
-        FROM {CLASSIFIED} WHERE status = 'new' ORDER BY customer_id, occurred_at
-        RETURNING id
-        """,
-        [getattr(by, "pk", None)],
-    )
-    return [pk for (pk,) in cursor.fetchall()]
-
-
-def _add_to_running_figures(cursor) -> None:
-    """One UPDATE for every customer in the file (LEAST/GREATEST skip NULLs)."""
-    cursor.execute(
-        f"""
-        UPDATE customers_customer c SET
-          orders_count = c.orders_count + a.orders,
-          total_spent = c.total_spent + a.spent,
-          first_purchase_at = LEAST(c.first_purchase_at, a.first_at),
-          last_purchase_at = GREATEST(c.last_purchase_at, a.last_at),
-          updated_at = statement_timestamp()
-        FROM (
-            SELECT customer_id, count(*) AS orders, sum(amount) AS spent,
-                   min(occurred_at) AS first_at, max(occurred_at) AS last_at
-            FROM {CLASSIFIED} WHERE status = 'new' GROUP BY customer_id
-            ORDER BY customer_id
-        ) a
-        WHERE c.id = a.customer_id
-        """
-    )
+    def __str__(self) -> str:
+        return str(self.customer)
 
 
 def import_purchases_set_wise(
@@ -319,7 +92,7 @@ def import_purchases_set_wise(
     purchase of the file behind, and importing the file again starts afresh.
     """
     parse_problems: list[Problem] = []
-    with transaction.atomic():
+    with transaction.atomic(), _collector_paused():
         outcome = import_rows(
             parsed_rows(stream, required, parse_problems, allowed),
             create_missing=create_missing,
@@ -331,3 +104,269 @@ def import_purchases_set_wise(
     report.unchanged += outcome["unchanged"]
     report.rows += report.created + report.unchanged + len(problems)
     report.rejected.extend(problems)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while the file's rows are held.
+
+    The rows make no cycles, but each collection of the oldest generation walks
+    every live container: with a million rows held, that took longer than
+    deciding them.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def import_rows(
+    rows: Iterable[Row], *, create_missing: bool, by, progress=None
+) -> dict[str, Any]:
+    """Apply every row in the caller's transaction; returns counts and problems."""
+    with connection.cursor() as cursor:
+        # The lookups' joins against big arrays are cheap to plan and run, and
+        # costly to compile.
+        cursor.execute("SET LOCAL jit = off")
+    file = _read(rows, progress)
+    keys = file.keys
+    customer_of = _match_customers(keys)
+    figures, erased = sql.lock_customers(set(customer_of.values()))
+    vanished = {key for key, pk in customer_of.items() if pk not in figures}
+    for key in vanished:
+        del customer_of[key]
+    decision = Decision(
+        customer_of,
+        erased,
+        vanished,
+        new_customers=_identities(keys - customer_of.keys() - vanished)
+        if create_missing
+        else None,
+        holders=sql.stored_holders(file.references),
+        twins=sql.stored_twins(
+            {
+                (customer_of[row[WHO]], row[MOMENT], row[AMOUNT])
+                for row in file.unreferenced
+                if row[WHO] in customer_of
+            }
+        ),
+        repeated=file.repeated,
+        asked={row[MOMENT] for row in file.unreferenced},
+    )
+    decision.decide(file.rows)
+    del file
+    _create_customers(decision)
+    changed = {}
+    for customer_id, new in decision.new.items():
+        # A customer made by the file starts from no purchases.
+        added = changed[customer_id] = figures.get(customer_id, RunningFigures())
+        added.add([row[AMOUNT] for row in new], [row[MOMENT] for row in new])
+    new_ids = sql.write_purchases(decision.new, by)
+    sql.write_figures(changed)
+    if new_ids:
+        purchases_bulk_recorded.send(sender=Purchase, purchase_ids=new_ids, by=by)
+    return {
+        "created": len(new_ids),
+        "unchanged": decision.unchanged,
+        "problems": decision.problems + _conflicts(decision.conflicts),
+    }
+
+
+@dataclass
+class File:
+    """A file's checked rows, and what the decisions need to know of them all."""
+
+    rows: list[Row] = field(default_factory=list)
+    keys: set[str] = field(default_factory=set)
+    references: set[str] = field(default_factory=set)
+    repeated: set[str] = field(default_factory=set)  # on more than one row
+    unreferenced: list[Row] = field(default_factory=list)
+
+
+def _read(rows: Iterable[Row], progress) -> File:
+    file = File()
+    references, repeated = file.references, file.repeated
+    for row in rows:
+        file.rows.append(row)
+        file.keys.add(row[WHO])
+        reference = row[REFERENCE]
+        if not reference:
+            file.unreferenced.append(row)
+        elif reference in references:
+            repeated.add(reference)
+        else:
+            references.add(reference)
+        if progress is not None and len(file.rows) % PROGRESS_EVERY_ROWS == 0:
+            progress(len(file.rows))
+    return file
+
+
+class Decision:
+    """Each row's fate in file order, and what the file stores so far.
+
+    ``holders`` (reference -> (customer, amount)) and ``twins`` ((customer,
+    moment, amount) of purchases) start as what is stored and grow with each
+    new row, so a later row sees the earlier ones as row by row it would see
+    them stored. Only with what a later row can ask about: a reference on more
+    than one row (``repeated``), a moment of a row without reference
+    (``asked``); keeping every new row's took a third of the deciding.
+    """
+
+    def __init__(
+        self,
+        customer_of: dict[str, int],
+        erased: set[int],
+        vanished: set[str],
+        *,
+        new_customers: dict[str, NewCustomer] | None,
+        holders: dict[str, tuple[Any, Decimal]],
+        twins: set[tuple[Any, Any, Decimal]],
+        repeated: set[str],
+        asked: set[Any],
+    ) -> None:
+        self.customer_of = customer_of
+        self.erased = erased
+        self.vanished = vanished
+        self.new_customers = new_customers
+        self.holders = holders
+        self.twins = twins
+        self.repeated = repeated
+        self.asked = asked
+        self.new: dict[Any, list[Row]] = {}  # customer -> new rows
+        self.unchanged = 0
+        self.problems: list[Problem] = []
+        self.conflicts: list[tuple[int, str, Any, Decimal]] = []
+        self.key_problems: dict[str, str | None] = {}
+        self.made: list[NewCustomer] = []  # in the order rows made them
+
+    def decide(self, rows: list[Row]) -> None:
+        # Names bound locally: this loop runs once per row of a million.
+        customer_of, erased, holders, twins = (
+            self.customer_of,
+            self.erased,
+            self.holders,
+            self.twins,
+        )
+        repeated, asked = self.repeated, self.asked
+        new, conflicts, unchanged = self.new, self.conflicts, 0
+        for row in rows:
+            line, who, moment, amount, reference = row[:5]
+            customer = customer_of.get(who)
+            if customer is None or customer in erased:
+                customer = self.other_customer(line, who, customer)
+                if customer is None:
+                    continue
+            holder = holders.get(reference) if reference else None
+            fate = purchase_fate(
+                customer=customer,
+                amount=amount,
+                reference=reference,
+                holder=holder,
+                twin_stored=not reference and (customer, moment, amount) in twins,
+            )
+            if fate is Fate.NEW:
+                if reference in repeated:
+                    holders[reference] = (customer, amount)
+                if moment in asked:
+                    twins.add((customer, moment, amount))
+                rows_of = new.get(customer)
+                if rows_of is None:
+                    rows_of = new[customer] = []
+                    if isinstance(customer, NewCustomer):
+                        customer.key = who  # the row that makes them
+                        self.made.append(customer)
+                rows_of.append(row)
+            elif fate is Fate.UNCHANGED:
+                unchanged += 1
+            else:
+                conflicts.append((line, reference, *holder))
+        self.unchanged += unchanged
+
+    def other_customer(self, line: int, who: str, found: int | None) -> Any:
+        """A row's customer when the key matched none, or an erased one: a
+        NewCustomer (create_missing), or None with the row's problem noted.
+
+        A customer merged away between the match and the lock is no customer:
+        their rows are rejected, and importing the file again finds the kept
+        customer where the merge left the key.
+        """
+        if found is not None:  # erased
+            self.problems.append(Problem(line, "", "", ERASED_REFUSAL))
+            return None
+        if self.new_customers is None or who in self.vanished:
+            self.problems.append(Problem(line, "customer", who, NO_CUSTOMER))
+            return None
+        new = self.new_customers[who]
+        if new.key is None:  # not made yet: this row's key would make it
+            if who not in self.key_problems:
+                self.key_problems[who] = new_customer_key_problem(who)
+            if self.key_problems[who]:
+                self.problems.append(
+                    Problem(line, "customer", who, self.key_problems[who])
+                )
+                return None
+        return new
+
+
+def _match_customers(keys: set[str]) -> dict[str, int]:
+    """Customer ids by the file's keys, each picked as find_customer_by_key does
+    from what two batched lookups found."""
+    by_reference = sql.customers_by_reference(keys)
+    by_email = sql.customers_by_email(
+        [key for key in keys if "@" in key and key not in by_reference]
+    )
+    matched = {}
+    for key in keys:
+        reference, email = key_parts(key)
+        found = pick_customer(
+            reference, email, by_reference=by_reference.get, by_email=by_email.get
+        )
+        if found is not None:
+            matched[key] = found
+    return matched
+
+
+def _identities(keys: set[str]) -> dict[str, NewCustomer]:
+    """One NewCustomer per customer the unknown keys would make.
+
+    A key with @ makes a customer with that email, whom a later key finds in
+    any letter case (lowered by the database, as the lookup compares); any
+    other key makes the customer with that reference, found by that key only.
+    """
+    lowered = sql.lowered([key for key in keys if "@" in key])
+    made: dict[str, NewCustomer] = {}
+    return {key: made.setdefault(lowered.get(key, key), NewCustomer()) for key in keys}
+
+
+def _create_customers(decision: Decision) -> None:
+    """Store the customers that rows made, and put their ids in the decision.
+
+    As create_customer would store them (bulk_create calls no save()).
+    """
+    for new in decision.made:
+        new.customer = Customer(**new_customer_identity(new.key))
+        new.customer.search_text = new.customer.build_search_text()
+    Customer.objects.bulk_create(
+        [new.customer for new in decision.made], batch_size=5000
+    )
+    for new in decision.made:
+        decision.new[new.customer.pk] = decision.new.pop(new)
+
+
+def _conflicts(conflicts: list[tuple[int, str, Any, Decimal]]) -> list[Problem]:
+    """The refused rows, each naming the purchase that has its reference."""
+    names = Customer.objects.in_bulk(
+        {holder for _, _, holder, _ in conflicts if isinstance(holder, int)}
+    )
+    return [
+        Problem(
+            line,
+            "reference",
+            reference,
+            conflict_message(reference, amount, names.get(holder, holder)),
+        )
+        for line, reference, holder, amount in conflicts
+    ]

@@ -156,7 +156,10 @@ def read_records(
                 raise CsvFileError(
                     f"Line {reader.line_num} is not valid CSV: {error}."
                 ) from None
-            values = [unguard(value.strip()) for value in values]
+            values = [
+                unguard(value) if value[:1] == "'" else value
+                for value in map(str.strip, values)
+            ]
             if any(values):
                 yield first_line, values
 

@@ -19,16 +19,9 @@ from django.core.validators import validate_email
 from django.utils import timezone
 
 from . import services
-from .imports import (
-    CUSTOMER_COLUMNS,
-    CUSTOMER_IGNORED,
-    Importer,
-    RowError,
-    find_customer,
-    parse_bool,
-    parse_date,
-    parse_moment,
-)
+from .csv_input import RowError, parse_bool, parse_date, parse_moment
+from .import_rules import CUSTOMER_COLUMNS, CUSTOMER_IGNORED, find_customer
+from .imports import Importer
 from .models import Customer, Tag
 from .models.customer import CREATED_IN_FUTURE_MESSAGE, FUTURE_TOLERANCE
 

@@ -17,13 +17,14 @@ with ``bulk_create``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
 
+from .copying import copy_rows, next_ids
 from .database import is_postgresql
 from .models import ConsentChange, Customer, Feedback, FollowUp, Interaction, Purchase
 
@@ -126,12 +127,12 @@ def _follow_ups(batch: Batch, customer_ids, interaction_ids) -> list[FollowUp]:
 
 def _copy_batch(batch: Batch) -> None:
     now = timezone.now()
-    customer_ids = _next_ids(Customer, len(batch.customers))
+    customer_ids = next_ids(Customer, len(batch.customers))
     fields = [f for f in Customer._meta.concrete_fields if not f.primary_key]
     for customer, pk in zip(batch.customers, customer_ids, strict=True):
         customer.pk = pk
         customer.updated_at = now  # auto_now, as bulk_create's pre_save sets it
-    _copy(
+    copy_rows(
         Customer,
         ["id", *(f.attname for f in fields)],
         (
@@ -139,7 +140,7 @@ def _copy_batch(batch: Batch) -> None:
             for customer in batch.customers
         ),
     )
-    interaction_ids = _next_ids(Interaction, len(batch.interactions))
+    interaction_ids = next_ids(Interaction, len(batch.interactions))
     _copy_history(
         Interaction,
         INTERACTION_COLUMNS,
@@ -150,25 +151,12 @@ def _copy_batch(batch: Batch) -> None:
     _copy_history(Purchase, PURCHASE_COLUMNS, batch.purchases, customer_ids)
     _copy_history(Feedback, FEEDBACK_COLUMNS, batch.feedback, customer_ids)
     _copy_history(ConsentChange, CONSENT_COLUMNS, batch.consents, customer_ids)
-    _copy(
+    copy_rows(
         Customer.tags.through,
         ["customer_id", "tag_id"],
         ((customer_ids[index], tag) for index, tag in batch.tag_links),
     )
     FollowUp.objects.bulk_create(_follow_ups(batch, customer_ids, interaction_ids))
-
-
-def _next_ids(model: type[Model], count: int) -> list[int]:
-    """`count` new ids from the table's sequence, rising."""
-    if not count:
-        return []
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) "
-            "FROM generate_series(1, %s)",
-            [model._meta.db_table, model._meta.pk.column, count],
-        )
-        return sorted(row[0] for row in cursor.fetchall())
 
 
 def _copy_history(
@@ -202,17 +190,7 @@ def _copy_history(
             (pk, customer_ids[row[0]], *row[1:], *defaults)
             for pk, row in zip(ids, rows, strict=True)
         )
-    _copy(model, names, values)
-
-
-def _copy(model: type[Model], attnames: Sequence[str], rows: Iterable[tuple]) -> None:
-    meta, quote = model._meta, connection.ops.quote_name
-    columns = ", ".join(quote(meta.get_field(name).column) for name in attnames)
-    sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
-    # cursor.cursor: psycopg's own cursor under Django's; COPY has no Django API.
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row(row)
+    copy_rows(model, names, values)
 
 
 # Other databases

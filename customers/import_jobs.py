@@ -22,18 +22,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from .audit_actor import acting_as
-from .imports import (
-    CHANGES_KEPT,
-    Change,
-    CsvFileError,
-    CustomerImporter,
-    Importer,
-    ImportReport,
-    Problem,
-    PurchaseImporter,
-)
+from .csv_input import CsvFileError, Problem
+from .customer_import import CustomerImporter
+from .imports import CHANGES_KEPT, Change, Importer, ImportReport
 from .interaction_import import InteractionImporter
 from .models import ImportJob
+from .purchase_import import PurchaseImporter
 
 KINDS = ("customers", "purchases", "interactions")
 # Where uploads wait (in default storage) between the preview and the import.

@@ -1,10 +1,13 @@
-"""CSV import of customers and purchases: one code path for commands and uploads.
+"""The CSV import engine: one code path for commands, uploads and import jobs.
 
 The file is read line by line (memory stays flat), every row is checked, and each
 accepted row is written through the services in its own transaction, so a bad row
 never leaves half a customer behind. A dry run does the same work inside one
 transaction that is rolled back, so its report is exactly what a real run would do.
 The formats are in the design notes (CSV formats); errors name line and column.
+Each format's importer subclasses Importer in its own module (customer_import,
+purchase_import, interaction_import, loyalty.imports); the rules they share are
+in import_rules, the reading of the file in csv_input.
 """
 
 from __future__ import annotations
@@ -14,73 +17,17 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import DataError, transaction
-from django.utils import timezone
 
-from . import services
 from .csv_input import (
-    FALSE,
-    TRUE,
-    CsvFileError,
     Problem,
     RowError,
     check_cells,
-    count_lines,
-    parse_amount,
-    parse_bool,
-    parse_date,
-    parse_moment,
     read_records,
     read_rows,
     shown,
 )
-from .exports import CUSTOMER_HEADER, PURCHASE_HEADER
-from .models import Customer, Purchase
-from .models.customer import (
-    FUTURE_TOLERANCE,
-    UNSAFE_TEXT_MESSAGE,
-    has_unsafe_characters,
-)
 
-__all__ = [
-    "FALSE",
-    "TRUE",
-    "CsvFileError",
-    "Problem",
-    "RowError",
-    "parse_amount",
-    "parse_bool",
-    "parse_date",
-    "parse_moment",
-    "read_records",
-    "read_rows",
-]
-
-CUSTOMER_COLUMNS = {
-    "reference",
-    "first_name",
-    "last_name",
-    "email",
-    "phone",
-    "birthday",
-    "tags",
-    "email_opt_in",
-    "sms_opt_in",
-    "created_at",
-}
-PURCHASE_COLUMNS = {
-    "customer",
-    "occurred_at",
-    "amount",
-    "reference",
-    "currency",
-    "channel",
-}
-# The exports' other columns (ids, owners, figures the CRM works out itself):
-# accepted so that an export imports again unchanged, and ignored, saying so.
-CUSTOMER_IGNORED = set(CUSTOMER_HEADER) - CUSTOMER_COLUMNS
-PURCHASE_IGNORED = set(PURCHASE_HEADER) - PURCHASE_COLUMNS
 # Updated rows whose changes a stored job's report keeps.
 CHANGES_KEPT = 1000
 
@@ -140,17 +87,6 @@ def _service_error(error: ValidationError, row: dict[str, str]) -> RowError:
         column = name if name in row else ""
         return RowError(column, row.get(name, ""), " ".join(errors[0].messages))
     return RowError("", "", " ".join(error.messages))
-
-
-def find_customer(*, reference: str = "", email: str = "") -> Customer | None:
-    """Match by reference first, then by email (any letter case)."""
-    if reference:
-        found = Customer.objects.filter(reference=reference).first()
-        if found is not None:
-            return found
-    if email:
-        return Customer.objects.filter(email__iexact=email).first()
-    return None
 
 
 class Importer:
@@ -249,159 +185,4 @@ class Importer:
 
     def apply(self, row: dict[str, str]) -> str:
         """Write one row; returns "created", "updated" or "unchanged"."""
-        raise TypeError("Use CustomerImporter or PurchaseImporter.")
-
-
-def check_customer_key(who: str, *, create_missing: bool) -> None:
-    """The customer column of a purchases row, before it is looked up.
-
-    No stored reference or email holds a line break, and a customer created from
-    the key must be one the CRM would accept (its reference or email).
-    """
-    if not who:
-        raise RowError("customer", "", "Give the customer's reference or email.")
-    if has_unsafe_characters(who):
-        raise RowError("customer", who, UNSAFE_TEXT_MESSAGE)
-    if create_missing:
-        problem = new_customer_key_problem(who)
-        if problem:
-            raise RowError("customer", who, problem)
-
-
-def new_customer_key_problem(who: str) -> str | None:
-    """Why a purchases row's key cannot become a new customer, if it cannot."""
-    if "@" in who:
-        limit = Customer._meta.get_field("email").max_length
-        try:
-            validate_email(who)
-        except ValidationError:
-            return "Enter a valid email address."
-    else:
-        limit = Customer._meta.get_field("reference").max_length
-    if len(who) > limit:
-        return f"Use at most {limit} characters."
-    return None
-
-
-PURCHASE_TEXT_LIMITS = (("reference", 64), ("currency", 3), ("channel", 32))
-
-
-def check_purchase_text(reference: str, currency: str, channel: str) -> None:
-    """One-line text within the column's length (the set-wise path's checks)."""
-    for (column, limit), value in zip(
-        PURCHASE_TEXT_LIMITS, (reference, currency, channel), strict=True
-    ):
-        if has_unsafe_characters(value):
-            raise RowError(column, value, UNSAFE_TEXT_MESSAGE)
-        if len(value) > limit:
-            raise RowError(column, value, f"Use at most {limit} characters.")
-
-
-class PurchaseImporter(Importer):
-    columns = PURCHASE_COLUMNS
-    ignored = PURCHASE_IGNORED
-
-    def __init__(
-        self, *, create_missing: bool = False, row_by_row: bool = False, **kwargs
-    ) -> None:
-        super().__init__(**kwargs)
-        self.create_missing = create_missing
-        self.row_by_row = row_by_row  # the reference path; tests compare the two
-
-    def set_wise(self) -> bool:
-        from . import bulk_purchases
-
-        return bulk_purchases.supported() and not self.row_by_row
-
-    def check_whole_file(self, stream: IO[bytes]) -> int:
-        # Set-wise, the file is one transaction: a broken line anywhere rolls
-        # back everything, so one reading is enough (lines estimate the rows).
-        if self.set_wise():
-            return max(count_lines(stream) - 1, 0)
-        return super().check_whole_file(stream)
-
-    def _apply_all(self, stream, progress) -> None:
-        # On PostgreSQL the whole file goes in set-wise; elsewhere row by row.
-        from . import bulk_purchases
-
-        if not self.set_wise():
-            return super()._apply_all(stream, progress)
-        try:
-            bulk_purchases.import_purchases_set_wise(
-                stream,
-                required=self.required,
-                allowed=self.allowed,
-                create_missing=self.create_missing,
-                by=self.by,
-                report=self.report,
-                progress=progress,
-            )
-        except DataError:
-            # A value the checks missed made the database refuse the file: its
-            # transaction is rolled back, so row by row finds and reports it.
-            stream.seek(0)
-            super()._apply_all(stream, progress)
-
-    def required(self, header: set[str]) -> str | None:
-        missing = {"customer", "occurred_at", "amount"} - header
-        if missing:
-            return f"a purchases file needs the columns {', '.join(sorted(missing))}."
-        return None
-
-    def apply(self, row: dict[str, str]) -> str:
-        who = row["customer"]
-        check_customer_key(who, create_missing=False)
-        occurred_at = parse_moment("occurred_at", row["occurred_at"])
-        amount = parse_amount("amount", row["amount"])
-        if occurred_at > timezone.now() + FUTURE_TOLERANCE:
-            raise RowError(
-                "occurred_at",
-                row["occurred_at"],
-                "A purchase cannot be dated in the future.",
-            )
-        reference = row.get("reference", "")
-        currency = row.get("currency", "").upper()
-        check_purchase_text(reference, currency, row.get("channel", ""))
-        customer = find_customer(reference=who, email=who if "@" in who else "")
-        if customer is None:
-            if not self.create_missing:
-                raise RowError(
-                    "customer",
-                    who,
-                    "No customer has this reference or email "
-                    "(import customers first, or let the import create missing "
-                    "customers).",
-                )
-            check_customer_key(who, create_missing=True)
-            identity = {"email": who} if "@" in who else {"reference": who}
-            customer = services.create_customer(
-                by=self.by, consent_source="import", **identity
-            )
-        if reference:
-            if Purchase.objects.filter(reference=reference).exists():
-                services.record_purchase(  # raises if it belongs elsewhere
-                    customer=customer,
-                    amount=amount,
-                    occurred_at=occurred_at,
-                    reference=reference,
-                )
-                return "unchanged"
-        elif customer.purchases.filter(occurred_at=occurred_at, amount=amount).exists():
-            return "unchanged"
-        services.record_purchase(
-            customer=customer,
-            amount=amount,
-            occurred_at=occurred_at,
-            reference=reference or None,
-            currency=currency or None,
-            channel=row.get("channel") or None,
-            by=self.by,
-        )
-        return "created"
-
-
-# The customers format lives in its own module; importing it here keeps
-# ``customers.imports.CustomerImporter`` where commands and tests find it.
-from .customer_import import CustomerImporter  # noqa: E402
-
-__all__ += ["CustomerImporter"]
+        raise TypeError("Use the importer of a format (CustomerImporter, ...).")

@@ -14,7 +14,9 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 
 from . import services
-from .imports import Importer, RowError, find_customer, parse_moment
+from .csv_input import RowError, parse_moment
+from .import_rules import find_customer_by_key
+from .imports import Importer
 from .models import Interaction
 
 INTERACTION_COLUMNS = {
@@ -75,7 +77,7 @@ class InteractionImporter(Importer):
         if len(subject) > 200:
             raise RowError("subject", subject[:40], "Use at most 200 characters.")
         by = self.user(row.get("by", ""))
-        customer = find_customer(reference=who, email=who if "@" in who else "")
+        customer = find_customer_by_key(who)
         if customer is None:
             raise RowError(
                 "customer",

@@ -33,6 +33,7 @@ from .models import (
     SavedSegment,
     Tag,
 )
+from .purchase_rules import Fate, RunningFigures, conflict_message, purchase_fate
 from .signals import customers_merged, purchase_recorded, purchase_refunded
 
 # What the services set: the profile, and when they became a customer (imports).
@@ -234,11 +235,17 @@ def record_purchase(
     currency: str | None = None,
     channel: str | None = None,
     by=None,
-) -> Purchase:
+    skip_repeats: bool = False,
+) -> tuple[Purchase, bool]:
     """Store a purchase and update the customer's running figures.
 
-    Idempotent on ``reference``: recording an order number again returns the
-    stored purchase and changes nothing (and signals nothing).
+    Returns (purchase, created). Idempotent on ``reference``: recording an
+    order number again returns the stored purchase and changes nothing (and
+    signals nothing); another customer's or amount's is a
+    PurchaseReferenceConflict. ``skip_repeats`` (the imports) treats a purchase
+    without reference like the customer's stored one at the same moment and of
+    the same amount, if there is one. Both are decided under the customer's
+    lock, so two requests racing with one order cannot both store it.
     """
     amount = _to_amount(amount)
     if timezone.is_naive(occurred_at):
@@ -255,10 +262,13 @@ def record_purchase(
     except ValidationError as error:
         raise ValidationError({"reference": error.messages}) from None
     locked = _lock_unerased(customer)
-    if reference:
-        existing = Purchase.objects.filter(reference=reference).first()
-        if existing is not None:
-            return _same_purchase_or_conflict(existing, locked, amount)
+    holder = Purchase.objects.filter(reference=reference).first() if reference else None
+    twin = None
+    if skip_repeats and not reference:
+        twin = locked.purchases.filter(occurred_at=occurred_at, amount=amount).first()
+    fate = _fate(locked, amount, reference, holder, twin)
+    if fate is not Fate.NEW:
+        return holder or twin, False
     purchase = Purchase(
         customer=locked,
         amount=amount,
@@ -274,41 +284,39 @@ def record_purchase(
             purchase.save()
     except IntegrityError:
         # Another customer's transaction stored the same reference just now.
-        existing = Purchase.objects.filter(reference=reference).first()
-        if existing is None:
+        holder = Purchase.objects.filter(reference=reference).first()
+        if holder is None:
             raise
-        return _same_purchase_or_conflict(existing, locked, amount)
+        _fate(locked, amount, reference, holder, None)
+        return holder, False
 
-    locked.orders_count += 1
-    locked.total_spent += amount
-    if locked.first_purchase_at is None or occurred_at < locked.first_purchase_at:
-        locked.first_purchase_at = occurred_at
-    if locked.last_purchase_at is None or occurred_at > locked.last_purchase_at:
-        locked.last_purchase_at = occurred_at
-    locked.save(
-        update_fields=[
-            "orders_count",
-            "total_spent",
-            "first_purchase_at",
-            "last_purchase_at",
-            "updated_at",
-        ]
-    )
+    figures = RunningFigures.of(locked)
+    figures.add([amount], [occurred_at])
+    locked.save(update_fields=[*figures.apply_to(locked), "updated_at"])
     purchase_recorded.send(sender=Purchase, purchase=purchase, by=by)
-    return purchase
+    return purchase, True
 
 
-def _same_purchase_or_conflict(
-    existing: Purchase, customer: Customer, amount: Decimal
-) -> Purchase:
-    if existing.customer_id != customer.pk or existing.amount != amount:
+def _fate(
+    customer: Customer,
+    amount: Decimal,
+    reference: str,
+    holder: Purchase | None,
+    twin: Purchase | None,
+) -> Fate:
+    """purchase_rules.purchase_fate for record_purchase; raises on a conflict."""
+    fate = purchase_fate(
+        customer=customer.pk,
+        amount=amount,
+        reference=reference,
+        holder=(holder.customer_id, holder.amount) if holder else None,
+        twin_stored=twin is not None,
+    )
+    if fate is Fate.CONFLICT:
         raise PurchaseReferenceConflict(
-            {
-                "reference": f"Reference {existing.reference} is already used by "
-                f"another purchase ({existing.amount} for {existing.customer})."
-            }
+            {"reference": conflict_message(reference, holder.amount, holder.customer)}
         )
-    return existing
+    return fate
 
 
 def _lock_purchase_and_customer(purchase_id: int) -> tuple[Customer, Purchase]:
@@ -338,7 +346,7 @@ def refund_purchase(
 ) -> Purchase:
     """Refund part or all of a purchase; the customer's total spent goes down."""
     customer, locked = _lock_purchase_and_customer(purchase.pk)
-    refundable = locked.amount - locked.refunded_amount
+    refundable = locked.net_amount
     amount = refundable if amount is None else _to_amount(amount)
     if amount <= 0:
         raise ValidationError({"amount": "Refund more than 0."})

@@ -10,13 +10,9 @@ re-importing a file changes nothing (each lot is keyed by customer and dates).
 
 from __future__ import annotations
 
-from customers.imports import (
-    Importer,
-    RowError,
-    find_customer,
-    parse_date,
-    parse_moment,
-)
+from customers.csv_input import RowError, parse_date, parse_moment
+from customers.import_rules import find_customer_by_key
+from customers.imports import Importer
 
 from . import services
 
@@ -36,7 +32,7 @@ class OpeningBalanceImporter(Importer):
         who = row["customer"]
         if not who:
             raise RowError("customer", "", "Give the customer's reference or email.")
-        customer = find_customer(reference=who, email=who if "@" in who else "")
+        customer = find_customer_by_key(who)
         if customer is None:
             raise RowError(
                 "customer",

@@ -144,7 +144,7 @@ def world(roles, staff_user, owner_user):
         customer=customer, kind="call", subject="Hello", by=staff_user,
         follow_up_on=timezone.localdate(),
     )  # fmt: skip
-    purchase = services.record_purchase(
+    purchase, _ = services.record_purchase(
         customer=customer, amount="300.00", occurred_at=timezone.now()
     )
     tag = TagFactory()

@@ -34,7 +34,7 @@ def contacted(customer, at) -> None:
 def bought(customer, at, amount="20.00"):
     return customer_services.record_purchase(
         customer=customer, amount=amount, occurred_at=at
-    )
+    )[0]
 
 
 def test_check_in_is_due_after_n_days_without_contact():

@@ -148,20 +148,18 @@ class PurchaseViewSet(mixins.ListModelMixin, CustomerHistoryViewSet):
 
     def perform_create(self, serializer) -> bool:
         fields = serializer.validated_data
-        reference = fields.get("reference", "").strip()
-        known = (
-            bool(reference) and Purchase.objects.filter(reference=reference).exists()
-        )
-        serializer.instance = services.record_purchase(
+        # Whether it was stored now is record_purchase's answer, decided under
+        # the customer's lock: asking first would race a retry of the request.
+        serializer.instance, created = services.record_purchase(
             customer=self.get_customer(),
             amount=fields["amount"],
             occurred_at=fields.get("occurred_at") or timezone.now(),
-            reference=reference or None,
+            reference=fields.get("reference") or None,
             currency=fields.get("currency") or None,
             channel=fields.get("channel") or None,
             by=self.request.user,
         )
-        return not known
+        return created
 
 
 @extend_schema_view(

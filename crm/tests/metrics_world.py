@@ -63,7 +63,7 @@ def build_world() -> World:
     def buy(name: str, moment: datetime, amount: str) -> Purchase:
         return services.record_purchase(
             customer=people[name], amount=amount, occurred_at=moment
-        )
+        )[0]
 
     buy("Ann", at("2025-01-10"), "40.00")
     buy("Ann", at("2025-03-05", 10), "20.00")

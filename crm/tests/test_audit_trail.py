@@ -124,7 +124,7 @@ def test_consent_purchases_and_refunds_are_recorded(staff_user):
     customer = CustomerFactory()
     with acting_as(staff_user, origin="test"):
         services.update_customer(customer=customer, by=staff_user, email_opt_in=True)
-        purchase = services.record_purchase(
+        purchase, _ = services.record_purchase(
             customer=customer, amount="40.00", occurred_at=timezone.now()
         )
         services.refund_purchase(purchase=purchase, amount="15.00", by=staff_user)

@@ -82,7 +82,7 @@ def snapshot() -> dict:
 def more(world, owner_user):
     """A second customer with a purchase, and an API token to revoke."""
     other = CustomerFactory(first_name="Other")
-    purchase = services.record_purchase(
+    purchase, _ = services.record_purchase(
         customer=other, amount="20.00", occurred_at=timezone.now()
     )
     token, _ = create_api_token(user=owner_user, name="Till")

@@ -59,6 +59,7 @@ REPORT_DAY_MESSAGE = (
 )
 # PostgreSQL's timestamptz takes UTC offsets up to 15:59:59; Python up to 23:59.
 LARGEST_OFFSET = timedelta(hours=16)
+ONE_SECOND = timedelta(seconds=1)
 OFFSET_MESSAGE = "Use a UTC offset between -15:59 and +15:59 (such as +02:00)."
 
 
@@ -71,9 +72,7 @@ def validate_moment(value: datetime) -> None:
     if not isinstance(value, datetime):
         return
     offset = value.utcoffset()
-    if offset is not None and (
-        abs(offset) >= LARGEST_OFFSET or offset % timedelta(seconds=1)
-    ):
+    if offset is not None and (abs(offset) >= LARGEST_OFFSET or offset % ONE_SECOND):
         raise ValidationError(OFFSET_MESSAGE, code="offset")
     if value.year < EARLIEST_YEAR:
         raise ValidationError(TOO_EARLY_MESSAGE, code="too_early")

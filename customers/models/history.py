@@ -256,10 +256,8 @@ class Purchase(models.Model):
 
     @property
     def net_amount(self) -> Decimal:
-        return self.amount - self.refunded_amount
-
-    @property
-    def refundable_amount(self) -> Decimal:
+        """The amount less what was refunded: what the purchase still counts
+        for, and what can still be refunded of it."""
         return self.amount - self.refunded_amount
 
 

@@ -14,8 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers import services
-from customers.imports import PurchaseImporter
-from customers.models import Customer, Purchase
+from customers.models import Customer, ErasureRecord, Purchase
+from customers.purchase_import import PurchaseImporter
 from customers.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -68,7 +68,7 @@ def described(report):
         report.rows,
         report.created,
         report.unchanged,
-        [(p.line, p.column, p.value) for p in report.rejected],
+        [(p.line, p.column, p.value, p.message) for p in report.rejected],
     )
 
 
@@ -143,15 +143,17 @@ def test_set_wise_import_matches_row_by_row_on_random_files(seed):
 
 
 def test_a_failure_part_way_leaves_no_purchase_of_the_file(monkeypatch):
-    from customers import bulk_purchases
+    from customers import bulk_purchase_sql
 
     customer = CustomerFactory(reference="C-1")
     text = "customer,occurred_at,amount\n" + "C-1,2024-01-01,3.00\n"
 
-    def broken(cursor):
+    def broken(figures):
+        # After the purchases' COPY, before the figures' UPDATE.
+        assert Purchase.objects.exists()
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(bulk_purchases, "_add_to_running_figures", broken)
+    monkeypatch.setattr(bulk_purchase_sql, "write_figures", broken)
     with pytest.raises(RuntimeError):
         PurchaseImporter().run(csv_bytes(text))
     assert not Purchase.objects.exists()
@@ -187,3 +189,49 @@ def test_set_wise_rows_without_reference_matching_a_stored_purchase_are_unchange
     assert described(fast) == described(slow)
     assert fast_state == slow_state
     assert (fast.created, fast.unchanged) == (2, 2)
+
+
+def erased_or_merged_between_match_and_lock(monkeypatch, change):
+    """Run `change` after the set-wise import matched its keys, before it locks."""
+    from customers import bulk_purchase_sql
+
+    lock = bulk_purchase_sql.lock_customers
+
+    def changed_then_locked(customer_ids):
+        change()
+        return lock(customer_ids)
+
+    monkeypatch.setattr(bulk_purchase_sql, "lock_customers", changed_then_locked)
+
+
+def test_set_wise_refuses_a_customer_erased_since_the_match_as_record_purchase(
+    monkeypatch,
+):
+    ann = CustomerFactory(reference="C-1")
+    CustomerFactory(reference="C-2")
+    erased_or_merged_between_match_and_lock(
+        monkeypatch, lambda: ErasureRecord.objects.create(customer=ann)
+    )
+    text = "customer,occurred_at,amount\nC-1,2024-01-01,3.00\nC-2,2024-01-01,4.00\n"
+    report = PurchaseImporter().run(csv_bytes(text))
+    assert [(p.line, p.column, p.message) for p in report.rejected] == [
+        (2, "", services.ERASED_REFUSAL)
+    ]
+    assert list(Purchase.objects.values_list("customer__reference", flat=True)) == [
+        "C-2"
+    ]
+
+
+def test_set_wise_rejects_the_rows_of_a_customer_merged_away_since_the_match(
+    monkeypatch,
+):
+    kept, gone = CustomerFactory(reference="C-1"), CustomerFactory(reference="C-2")
+    erased_or_merged_between_match_and_lock(
+        monkeypatch, lambda: services.merge_customers(keep=kept, merge=gone)
+    )
+    text = "customer,occurred_at,amount\nC-1,2024-01-01,3.00\nC-2,2024-01-01,4.00\n"
+    report = PurchaseImporter(create_missing=True).run(csv_bytes(text))
+    assert [(p.line, p.value) for p in report.rejected] == [(3, "C-2")]
+    assert report.created == 1
+    kept.refresh_from_db()
+    assert kept.orders_count == 1

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from customers import services
 from customers.exports import FORMULA_STARTS, neutralise
-from customers.imports import PurchaseImporter
+from customers.purchase_import import PurchaseImporter
 from customers.tests.factories import CustomerFactory, TagFactory
 
 pytestmark = pytest.mark.django_db

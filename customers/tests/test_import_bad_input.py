@@ -14,8 +14,10 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from customers.imports import CsvFileError, CustomerImporter, PurchaseImporter
+from customers.csv_input import CsvFileError
+from customers.customer_import import CustomerImporter
 from customers.models import ConsentChange, Customer, Purchase, Tag
+from customers.purchase_import import PurchaseImporter
 from customers.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db

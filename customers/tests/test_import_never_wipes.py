@@ -9,8 +9,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from customers import exports, services
-from customers.imports import CustomerImporter, PurchaseImporter
+from customers.customer_import import CustomerImporter
 from customers.models import ConsentChange, Customer, Purchase, Tag
+from customers.purchase_import import PurchaseImporter
 from customers.tests.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -179,7 +180,7 @@ def test_the_customers_export_imports_back_unchanged(vip_local_customer, staff_u
 
 
 def test_the_purchases_export_imports_back_unchanged(vip_local_customer):
-    purchase = services.record_purchase(
+    purchase, _ = services.record_purchase(
         customer=vip_local_customer,
         amount=Decimal("30.00"),
         occurred_at=timezone.now(),

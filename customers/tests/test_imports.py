@@ -7,8 +7,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from customers.imports import CsvFileError, CustomerImporter, PurchaseImporter
+from customers.csv_input import CsvFileError
+from customers.customer_import import CustomerImporter
 from customers.models import ConsentChange, Customer, Purchase
+from customers.purchase_import import PurchaseImporter
 from customers.signals import purchase_recorded, purchases_bulk_recorded
 from customers.tests.factories import CustomerFactory
 

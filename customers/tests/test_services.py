@@ -70,7 +70,7 @@ def figures(customer: Customer) -> tuple:
 def buy(customer, amount="10.00", days=1, **kwargs) -> Purchase:
     return services.record_purchase(
         customer=customer, amount=amount, occurred_at=days_ago(days), **kwargs
-    )
+    )[0]
 
 
 # record_purchase
@@ -119,6 +119,44 @@ def test_record_purchase_twice_with_one_reference_stores_one():
     assert figures(customer)[:2] == (1, Decimal("12.00"))
 
 
+def test_record_purchase_says_whether_it_stored_the_purchase():
+    customer = CustomerFactory()
+    at = days_ago(2)
+    first, created = services.record_purchase(
+        customer=customer, amount="12.00", occurred_at=at, reference="ORD-1"
+    )
+    again, created_again = services.record_purchase(
+        customer=customer, amount="12.00", occurred_at=at, reference="ORD-1"
+    )
+    assert (created, created_again) == (True, False)
+    assert again == first
+
+
+def test_record_purchase_skip_repeats_finds_the_same_purchase_without_reference():
+    customer = CustomerFactory()
+    at = days_ago(2)
+    first, _ = services.record_purchase(customer=customer, amount="3", occurred_at=at)
+    with caught(purchase_recorded) as sent:
+        again, created = services.record_purchase(
+            customer=customer, amount="3.00", occurred_at=at, skip_repeats=True
+        )
+        other, other_created = services.record_purchase(
+            customer=customer, amount="4", occurred_at=at, skip_repeats=True
+        )
+    assert (again, created) == (first, False)
+    assert other_created and other != first
+    assert [call["purchase"] for call in sent] == [other]
+    assert figures(customer)[:2] == (2, Decimal("7.00"))
+
+
+def test_record_purchase_without_skip_repeats_stores_the_same_one_twice():
+    customer = CustomerFactory()
+    at = days_ago(2)
+    for _ in range(2):
+        services.record_purchase(customer=customer, amount="3", occurred_at=at)
+    assert figures(customer)[0] == 2
+
+
 def test_record_purchase_strips_the_reference_before_matching():
     customer = CustomerFactory()
     first = buy(customer, reference="ORD-7")
@@ -160,7 +198,10 @@ def test_record_purchase_same_reference_for_another_customer_is_a_conflict():
         buy(other, "12.00", reference="ORD-1")
 
     assert isinstance(error.value, PurchaseReferenceConflict)
-    assert "reference" in error.value.message_dict
+    assert error.value.message_dict["reference"] == [
+        f"Reference ORD-1 is already used by another purchase (12.00 for "
+        f"{Purchase.objects.get().customer})."
+    ]
     assert figures(other)[:2] == (0, Decimal("0"))
 
 

@@ -26,7 +26,7 @@ def test_timeline_rows_round_money_whatever_type_the_database_returns():
     assert entry.item.amount == Decimal("1017.57")
     assert str(entry.item.amount) == "1017.57"
     assert str(entry.item.refunded_amount) == "391.50"
-    assert entry.item.refundable_amount == Decimal("626.07")
+    assert entry.item.net_amount == Decimal("626.07")
     assert entry.by == "sam"
 
 

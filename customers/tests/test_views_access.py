@@ -25,7 +25,7 @@ def world(staff_user):
         by=staff_user,
         follow_up_on=timezone.localdate(),
     )
-    purchase = services.record_purchase(
+    purchase, _ = services.record_purchase(
         customer=customer, amount="40.00", occurred_at=timezone.now()
     )
     tag = TagFactory()

@@ -252,10 +252,10 @@ def test_timeline_entries_show_who_and_what_can_still_be_refunded(
     services.log_interaction(
         customer=customer, kind="meeting", subject="Fitting", by=staff_user
     )
-    part = services.record_purchase(
+    part, _ = services.record_purchase(
         customer=customer, amount="40.00", occurred_at=ago(days=2), reference="R-1"
     )
-    whole = services.record_purchase(
+    whole, _ = services.record_purchase(
         customer=customer, amount="10.00", occurred_at=ago(days=1), reference="R-2"
     )
     services.refund_purchase(purchase=part, amount="15.00")
@@ -265,8 +265,8 @@ def test_timeline_entries_show_who_and_what_can_still_be_refunded(
     entries = {
         e.item.pk: e for e in response.context["timeline"] if e.kind == "purchase"
     }
-    assert entries[part.pk].item.refundable_amount == Decimal("25.00")
-    assert entries[whole.pk].item.refundable_amount == Decimal("0.00")
+    assert entries[part.pk].item.net_amount == Decimal("25.00")
+    assert entries[whole.pk].item.net_amount == Decimal("0.00")
     meeting = next(e for e in response.context["timeline"] if e.kind == "interaction")
     assert meeting.by == staff_user.username
     assert meeting.item.get_kind_display() == "Meeting"
@@ -288,7 +288,7 @@ def test_timeline_entries_escape_every_value(staff_client, django_user_model):
     services.log_interaction(
         customer=customer, kind="call", subject=evil, body=evil, by=author
     )
-    purchase = services.record_purchase(
+    purchase, _ = services.record_purchase(
         customer=customer,
         amount="1234.50",
         occurred_at=ago(hours=2),

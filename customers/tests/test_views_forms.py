@@ -367,6 +367,20 @@ def test_record_purchase_refuses_bad_input(staff_client, changes, field):
     assert (customer.orders_count, customer.total_spent) == (0, Decimal("0"))
 
 
+def test_record_purchase_again_says_nothing_changed(staff_client):
+    customer = CustomerFactory()
+    form = {"amount": "10.00", "reference": "R-3"}
+    first = staff_client.post(purchase_url(customer), form, follow=True)
+    again = staff_client.post(purchase_url(customer), form, follow=True)
+    assert [str(m) for m in first.context["messages"]] == ["The purchase was recorded."]
+    assert [str(m) for m in again.context["messages"]] == [
+        "This order number was recorded already, for this customer and amount: "
+        "nothing changed."
+    ]
+    customer.refresh_from_db()
+    assert customer.orders_count == 1
+
+
 def test_record_purchase_refuses_another_customers_order_number(staff_client):
     other = CustomerFactory()
     services.record_purchase(
@@ -390,7 +404,7 @@ def purchase():
     customer = CustomerFactory()
     return services.record_purchase(
         customer=customer, amount="50.00", occurred_at=timezone.now()
-    )
+    )[0]
 
 
 def refund_url(purchase) -> str:

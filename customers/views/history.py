@@ -39,13 +39,24 @@ class PurchaseCreateView(StaffRequiredMixin, CustomerScopedMixin, FormView):
         data = form.cleaned_data
         return self.run_service(
             form,
-            services.record_purchase,
-            "The purchase was recorded.",
+            self.record,
+            "{result}",
             customer=self.customer,
             amount=data["amount"],
             occurred_at=data["occurred_at"] or timezone.now(),
             reference=data["reference"],
             channel=data["channel"],
+        )
+
+    @staticmethod
+    def record(**purchase) -> str:
+        """Record it; what the page then says."""
+        _, created = services.record_purchase(**purchase)
+        if created:
+            return "The purchase was recorded."
+        return (
+            "This order number was recorded already, for this customer and "
+            "amount: nothing changed."
         )
 
 
@@ -62,7 +73,7 @@ class PurchaseRefundView(StaffRequiredMixin, CustomerScopedMixin, FormView):
         )
 
     def get_initial(self):
-        return {"amount": self.purchase.refundable_amount}
+        return {"amount": self.purchase.net_amount}
 
     def get_context_data(self, **kwargs):
         title = (

@@ -16,8 +16,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
 from .. import import_jobs
+from ..csv_input import CsvFileError
 from ..forms import ImportForm
-from ..imports import CsvFileError
 from ..models import ImportJob
 from ..roles import OwnerRequiredMixin
 

@@ -29,7 +29,7 @@ def earn_entry(
     program: Program, membership_id: int, purchase, multiplier
 ) -> PointsEntry | None:
     """The unsaved earn entry for a purchase (None: it earns nothing)."""
-    basis = purchase.amount - purchase.refunded_amount
+    basis = purchase.net_amount
     points = program.points_for(basis, multiplier)
     if points <= 0:
         return None

@@ -56,4 +56,4 @@ def buy(
         amount=str(amount),
         occurred_at=at or timezone.now(),
         reference=reference,
-    )
+    )[0]

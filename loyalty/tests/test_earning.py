@@ -245,7 +245,7 @@ def test_record_purchase_through_customers_service_is_the_earning_door(
 def test_a_purchases_file_imported_twice_earns_once(program, row_by_row):
     from io import BytesIO
 
-    from customers.imports import PurchaseImporter
+    from customers.purchase_import import PurchaseImporter
 
     CustomerFactory(reference="C-1")
     CustomerFactory(reference="C-2")

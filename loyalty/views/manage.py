@@ -8,7 +8,7 @@ from django.utils.functional import cached_property
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
-from customers.imports import CsvFileError
+from customers.csv_input import CsvFileError
 from customers.roles import OwnerRequiredMixin
 from customers.views.base import ConfirmDeleteView, ServiceFormMixin
 

@@ -9,7 +9,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
 from customers.audit_actor import acting_as
-from customers.imports import CsvFileError, Importer
+from customers.csv_input import CsvFileError
+from customers.imports import Importer
 
 
 class ImportCommand(BaseCommand):

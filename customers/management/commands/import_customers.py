@@ -1,4 +1,4 @@
-from customers.imports import CustomerImporter
+from customers.customer_import import CustomerImporter
 
 from ._import import ImportCommand
 

@@ -1,12 +1,12 @@
-from customers.imports import PurchaseImporter
+from customers.purchase_import import PurchaseImporter
 
 from ._import import ImportCommand
 
 
 class Command(ImportCommand):
     help = (
-        "Import purchases from CSV through record_purchase: a re-imported order "
-        "(same reference, or same customer, time and amount) is skipped."
+        "Import purchases from CSV by record_purchase's rules: a re-imported "
+        "order (same reference, or same customer, time and amount) is skipped."
     )
 
     def add_arguments(self, parser) -> None:
