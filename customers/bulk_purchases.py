@@ -39,6 +39,7 @@ from django.db import connection, transaction
 from . import bulk_purchase_sql as sql
 from .bulk_purchase_rows import AMOUNT, MOMENT, REFERENCE, WHO, Row, parsed_rows
 from .csv_input import Problem
+from .database import is_postgresql
 from .import_rules import (
     NO_CUSTOMER,
     key_parts,
@@ -55,7 +56,7 @@ PROGRESS_EVERY_ROWS = 10_000
 
 
 def supported() -> bool:
-    return connection.vendor == "postgresql"
+    return is_postgresql()
 
 
 class NewCustomer:
