@@ -101,16 +101,15 @@ class Data:
                 follow_up_note=text("fu", 200),
             )
             self.follow_ups.append(interaction.follow_ups.get())
-            self.purchases.append(
-                services.record_purchase(
-                    customer=customer,
-                    amount="12.50",
-                    occurred_at=timezone.now() - timedelta(days=1),
-                    reference=text("pr", 64),
-                    channel=text("ch", 32),
-                    by=owner,
-                )
+            purchase, _ = services.record_purchase(
+                customer=customer,
+                amount="12.50",
+                occurred_at=timezone.now() - timedelta(days=1),
+                reference=text("pr", 64),
+                channel=text("ch", 32),
+                by=owner,
             )
+            self.purchases.append(purchase)
             services.record_feedback(
                 customer=customer, kind="csat", score=4, comment=text("co"), by=owner
             )

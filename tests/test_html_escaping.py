@@ -104,7 +104,7 @@ def _interaction(customer, payload, author) -> list[tuple[int, list[str]]]:
 
 
 def _purchase(customer, payload, author) -> list[tuple[int, list[str]]]:
-    item = services.record_purchase(
+    item, _ = services.record_purchase(
         customer=customer,
         amount="12.00",
         occurred_at=timezone.now() - timedelta(minutes=5),
