@@ -17,8 +17,6 @@ from ..models import (
     FollowUp,
     Interaction,
 )
-
-# What the services set: the profile, and when they became a customer (imports).
 from .profile import FollowUpAlreadyDone, _lock_unerased
 
 

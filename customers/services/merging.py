@@ -18,8 +18,6 @@ from ..models import (
     Purchase,
 )
 from ..signals import customers_merged
-
-# What the services set: the profile, and when they became a customer (imports).
 from .profile import CustomerErased
 from .purchases import recalculate_figures
 

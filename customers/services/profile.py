@@ -18,7 +18,6 @@ from ..models import (
 )
 
 # What the services set: the profile, and when they became a customer (imports).
-
 PROFILE_FIELDS = (*Customer.PROFILE_FIELDS, "created_at")
 CONSENT_FIELDS = {
     field: field.removesuffix("_opt_in") for field in Customer.CONSENT_FIELDS

@@ -23,8 +23,6 @@ from ..models import (
 )
 from ..purchase_rules import Fate, RunningFigures, conflict_message, purchase_fate
 from ..signals import purchase_recorded, purchase_refunded
-
-# What the services set: the profile, and when they became a customer (imports).
 from .profile import PurchaseReferenceConflict, _lock_unerased
 
 
