@@ -27,7 +27,8 @@ from customers.models import ConsentChange, Customer, Interaction
 
 from .helpers import NOW, consenting_customer, queue_message
 
-pytestmark = pytest.mark.django_db
+# Sends on the real clock: without this they fail in the default quiet hours.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_quiet_hours")]
 
 TEST_BACKEND = "anymail.backends.test.EmailBackend"
 MAILGUN_KEY = "key-mailgun-webhook-signing"

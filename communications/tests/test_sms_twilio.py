@@ -29,7 +29,8 @@ from customers.models import ConsentChange, Customer, Interaction
 from .backends import twilio_http
 from .helpers import NOW, consenting_customer, make_rule, queue_message
 
-pytestmark = pytest.mark.django_db
+# Sends on the real clock: without this they fail in the default quiet hours.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_quiet_hours")]
 
 SID = "AC" + "1" * 32
 TOKEN = "twilio-auth-token-for-tests"
