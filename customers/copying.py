@@ -53,9 +53,11 @@ def copy_rows(
         + (" (FORMAT BINARY)" if binary else "")
     )
     # cursor.cursor: psycopg's own cursor under Django's; COPY has no Django API.
+    # Its errors come as Django's (DataError, OperationalError, ...), as any
+    # statement's do, for the callers that catch those.
     with connection.cursor() as cursor:
         types = _column_types(cursor, meta.db_table, columns) if binary else None
-        with cursor.cursor.copy(sql) as copy:
+        with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
             if types:
                 copy.set_types(types)
             for row in rows:

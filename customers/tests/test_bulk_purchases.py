@@ -235,3 +235,29 @@ def test_set_wise_rejects_the_rows_of_a_customer_merged_away_since_the_match(
     assert report.created == 1
     kept.refresh_from_db()
     assert kept.orders_count == 1
+
+
+def test_a_value_the_database_refuses_in_the_copy_falls_back_to_row_by_row(
+    monkeypatch,
+):
+    # As if the set-wise checks let a channel too long for its column through:
+    # the COPY is refused, its transaction rolled back, and row by row reports it.
+    from customers import bulk_purchase_rows
+
+    monkeypatch.setattr(
+        bulk_purchase_rows,
+        "LIMITS",
+        (("reference", 64), ("currency", 3), ("channel", 100)),
+    )
+    CustomerFactory(reference="C-1")
+    text = (
+        "customer,occurred_at,amount,channel\n"
+        "C-1,2024-01-01,3.00,shop\n"
+        f"C-1,2024-01-02,4.00,{'x' * 40}\n"
+    )
+    report = PurchaseImporter().run(csv_bytes(text))
+    assert [(p.line, p.column, p.message) for p in report.rejected] == [
+        (3, "channel", "Use at most 32 characters.")
+    ]
+    assert report.created == 1
+    assert Purchase.objects.get().channel == "shop"
