@@ -160,6 +160,12 @@ class Message(models.Model):
                 condition=Q(status="sending"),
                 name="message_sending_idx",
             ),
+            # A STOP reply names a number: whose texts went to it (tracking).
+            models.Index(
+                fields=["to_address"],
+                condition=Q(channel="sms"),
+                name="message_sms_to_idx",
+            ),
         ]
 
     def __str__(self) -> str:
