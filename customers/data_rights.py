@@ -99,7 +99,7 @@ def erase_customer(*, customer: Customer, by) -> ErasureRecord:
     """Wipe a customer's personal data and free text; keep amounts and dates."""
     with transaction.atomic():
         locked = lock_customer(customer)
-        if ErasureRecord.objects.filter(customer=locked).exists():
+        if locked.is_erased:  # read with the lock (customers.locking)
             raise ValidationError("This customer's data has already been erased.")
         full_name = f"{locked.first_name} {locked.last_name}".strip()
         identifiers = {locked.email, locked.reference, locked.phone}
