@@ -4,6 +4,7 @@ everyone uses, which ends a one-time password's forced change."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -11,6 +12,7 @@ from django.contrib.auth import get_user_model, logout
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -100,6 +102,8 @@ class MemberActionView(OwnerRequiredMixin, TemplateView):
     """GET: what will happen, and a button; POST: do it (subclasses' act())."""
 
     template_name = "crm/team_confirm.html"
+    # Each action's view defines it: do the change, return where to go next.
+    act: Callable[[], HttpResponse]
 
     def dispatch(self, request, *args, **kwargs):
         if not self.test_func():
@@ -128,9 +132,6 @@ class MemberActionView(OwnerRequiredMixin, TemplateView):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             return redirect("team:list")
-
-    def act(self):
-        raise NotImplementedError
 
 
 class TeamRoleView(MemberActionView):
